@@ -1,0 +1,1 @@
+"""Helpers for the face recognition and privacy course."""

@@ -1,0 +1,314 @@
+"""Faces to faceprints: detection, landmarks and 128-number encodings, cached on disk.
+
+The pipeline for one photo is the one face_recognition uses, with two changes that
+make it faster without changing what it measures:
+
+1. detect on a copy shrunk to ``detect_max_side`` pixels (HOG time grows with the number
+   of pixels; the course's photos are 1350 px and the faces fill them), then map the box
+   back to the full-size photo;
+2. predict the landmarks once and hand the same landmarks to the encoder (face_recognition's
+   ``face_landmarks`` + ``face_encodings`` would predict them twice).
+
+The encoding is computed on the full-size photo, exactly as
+``face_recognition.face_encodings(image, [box], num_jitters, model)`` would.
+
+Results are cached in ``<cache>/faceprints/<params>/<sha256>.npz``: the key is the image's
+SHA-256 plus a digest of every parameter and library version that can change the result,
+so a changed image or setting is never served a stale faceprint, and re-running a notebook
+costs almost nothing. Every cached file is named after the source image's hash, which is
+how :func:`facecourse.privacy.purge_person` finds and deletes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .errors import CourseError, FaceDetectionError
+from .manifest import Manifest, ManifestEntry, load_manifest
+from .progress import progress
+
+Box = tuple[int, int, int, int]  # (top, right, bottom, left), face_recognition's order
+
+#: face_recognition's default threshold (``compare_faces(..., tolerance=0.6)``): distances at or
+#: below it are declared a match. A test checks it against the installed library.
+DEFAULT_TOLERANCE = 0.6
+
+
+@dataclass(frozen=True)
+class EncodingParams:
+    """Everything that can change a faceprint. Part of the cache key.
+
+    ``landmark_model="small"`` (5 points) is what ``face_recognition.face_encodings`` uses by
+    default, whatever its docstring says; ``"large"`` uses the 68-point predictor.
+    """
+
+    detect_max_side: int | None = 512
+    detector: str = "hog"
+    upsample: int = 0
+    num_jitters: int = 1
+    landmark_model: str = "small"
+    on_multiple: str = "largest"
+
+    def key(self) -> str:
+        """A short digest of these parameters and of the model versions."""
+        import dlib
+        import face_recognition_models
+
+        blob = json.dumps(
+            {**asdict(self), "dlib": dlib.__version__, "models": face_recognition_models.__version__, "v": 1},
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+DEFAULT_PARAMS = EncodingParams()
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """What the pipeline found in one image. ``error`` is set when no faceprint was made."""
+
+    file_id: str
+    sha256: str
+    box: Box | None
+    landmarks68: np.ndarray | None = field(repr=False)  # (68, 2) x, y in full-size pixels
+    encoding: np.ndarray | None = field(repr=False)  # (128,) float64
+    image_size: tuple[int, int] = (0, 0)  # (height, width)
+    error: str | None = None
+
+    @property
+    def acquired(self) -> bool:
+        """True when a face was found and encoded (otherwise a failure to acquire)."""
+        return self.encoding is not None
+
+
+@dataclass
+class EncodingSet:
+    """Faceprints of many images, in input order, with the failures kept (never dropped)."""
+
+    entries: list[ManifestEntry]
+    records: list[FaceRecord]
+
+    @property
+    def acquired(self) -> list[int]:
+        return [i for i, r in enumerate(self.records) if r.acquired]
+
+    @property
+    def failures(self) -> list[tuple[ManifestEntry, str]]:
+        """Entries with no faceprint, and why: the failures to acquire (FTA)."""
+        return [(e, r.error or "") for e, r in zip(self.entries, self.records) if not r.acquired]
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """(n_acquired, 128) faceprints of the images where a face was found."""
+        rows = [r.encoding for r in self.records if r.encoding is not None]
+        return np.vstack(rows) if rows else np.empty((0, 128))
+
+    @property
+    def person_ids(self) -> np.ndarray:
+        return np.array([e.person_id for e, r in zip(self.entries, self.records) if r.acquired])
+
+    @property
+    def file_ids(self) -> np.ndarray:
+        return np.array([e.file_id for e, r in zip(self.entries, self.records) if r.acquired])
+
+    def acquired_entries(self) -> list[ManifestEntry]:
+        return [e for e, r in zip(self.entries, self.records) if r.acquired]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, name: str = "image",
+                 file_id: str = "", sha256: str = "") -> FaceRecord:
+    """Find one face in ``image`` and compute its landmarks and faceprint (no cache).
+
+    Detection problems (no face, several faces with ``on_multiple="error"``) come back as a
+    record with ``error`` set, not as an exception, so that a batch can count failures to acquire.
+    """
+    import face_recognition.api as fr
+
+    from .imageio import downscale, find_faces
+
+    image = np.ascontiguousarray(image)
+    size = (int(image.shape[0]), int(image.shape[1]))
+    small, scale = (image, 1.0) if params.detect_max_side is None else downscale(image, params.detect_max_side)
+    try:
+        boxes = find_faces(small, model=params.detector, upsample=params.upsample,
+                           on_multiple=params.on_multiple, name=name)
+    except FaceDetectionError as err:
+        return FaceRecord(file_id, sha256, None, None, None, size, str(err))
+    top, right, bottom, left = boxes[0]
+    box = _scale_box((top, right, bottom, left), 1.0 / scale, size)
+    rect = fr._css_to_rect(box)
+    shape68 = fr.pose_predictor_68_point(image, rect)
+    landmarks = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64)
+    shape = shape68 if params.landmark_model == "large" else fr.pose_predictor_5_point(image, rect)
+    encoding = np.array(fr.face_encoder.compute_face_descriptor(image, shape, params.num_jitters))
+    return FaceRecord(file_id, sha256, box, landmarks, encoding, size, None)
+
+
+def _scale_box(box: Box, factor: float, size: tuple[int, int]) -> Box:
+    top, right, bottom, left = (int(round(v * factor)) for v in box)
+    height, width = size
+    return max(top, 0), min(right, width), min(bottom, height), max(left, 0)
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *,
+               area: str = "faceprints") -> Path:
+    """Where the faceprint of an image (or of a ``variant`` derived from it) is cached.
+
+    ``area`` separates the research images (``faceprints``) from a student's own photos
+    (``my_images/faceprints``), which ``forget_my_images`` deletes as a whole.
+    """
+    suffix = f"--{hashlib.sha256(variant.encode()).hexdigest()[:16]}" if variant else ""
+    return config.cache_dir() / area / params.key() / f"{sha256}{suffix}.npz"
+
+
+def _save(path: Path, record: FaceRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(
+            fh,
+            box=np.array(record.box if record.box else [], dtype=np.int64),
+            landmarks68=record.landmarks68 if record.landmarks68 is not None else np.empty((0, 2)),
+            encoding=record.encoding if record.encoding is not None else np.empty(0),
+            image_size=np.array(record.image_size, dtype=np.int64),
+            error=np.array(record.error or ""),
+        )
+    os.replace(tmp, path)  # atomic: a crash never leaves half a cache file
+
+
+def _load(path: Path, file_id: str, sha256: str) -> FaceRecord | None:
+    try:
+        with np.load(path) as z:
+            box = tuple(int(v) for v in z["box"]) or None
+            enc = z["encoding"]
+            lm = z["landmarks68"]
+            return FaceRecord(file_id, sha256, box, lm if lm.size else None, enc if enc.size else None,
+                              tuple(int(v) for v in z["image_size"]), str(z["error"]) or None)
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable cache file: recompute it
+
+
+def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: EncodingParams = DEFAULT_PARAMS,
+                  *, variant: str = "", file_id: str = "", area: str = "faceprints") -> FaceRecord:
+    """Return the cached record for (image hash, params, variant) or compute and cache it."""
+    path = cache_path(sha256, params, variant, area=area)
+    if path.exists():
+        record = _load(path, file_id, sha256)
+        if record is not None:
+            return record
+    record = compute()
+    _save(path, record)
+    return record
+
+
+def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, *,
+                 manifest: Manifest | None = None) -> FaceRecord:
+    """The faceprint of one manifest photo (verified, consent checked, cached)."""
+    from .dataset import load_photo
+
+    manifest = manifest or load_manifest()
+    entry = manifest[entry.file_id]  # consent check happens even on a cache hit
+    return cached_record(
+        entry.sha256,
+        lambda: encode_array(load_photo(entry, manifest=manifest), params, name=entry.path,
+                             file_id=entry.file_id, sha256=entry.sha256),
+        params,
+        file_id=entry.file_id,
+    )
+
+
+def encode_variant(entry: ManifestEntry, variant: str, transform: Callable[[np.ndarray], np.ndarray],
+                   params: EncodingParams = DEFAULT_PARAMS, *, manifest: Manifest | None = None) -> FaceRecord:
+    """The faceprint of a copy of ``entry`` changed by ``transform`` (e.g. blurred), cached.
+
+    ``variant`` must describe the change completely (e.g. ``"blur:sigma=4"``): it is part of the key.
+    """
+    from .dataset import load_photo
+
+    manifest = manifest or load_manifest()
+    entry = manifest[entry.file_id]
+    return cached_record(
+        entry.sha256,
+        lambda: encode_array(transform(load_photo(entry, manifest=manifest)), params,
+                             name=f"{entry.path} ({variant})", file_id=entry.file_id, sha256=entry.sha256),
+        params,
+        variant=variant,
+        file_id=entry.file_id,
+    )
+
+
+def _worker(args: tuple[ManifestEntry, EncodingParams]) -> FaceRecord:
+    entry, params = args
+    return encode_entry(entry, params)
+
+
+def default_workers() -> int:
+    """Worker processes for encoding: one per core, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
+                   workers: int | None = None, manifest: Manifest | None = None) -> EncodingSet:
+    """Faceprints of many photos, in order, from the cache where possible.
+
+    Images not yet cached are encoded in ``workers`` processes (default: one per core) with
+    a progress bar. Failures to acquire are kept in the result, never silently dropped.
+    """
+    manifest = manifest or load_manifest()
+    entries = [manifest[e.file_id] for e in entries]
+    records: list[FaceRecord | None] = [None] * len(entries)
+    missing = []
+    for i, entry in enumerate(entries):
+        path = cache_path(entry.sha256, params)
+        record = _load(path, entry.file_id, entry.sha256) if path.exists() else None
+        if record is None:
+            missing.append(i)
+        else:
+            records[i] = record
+    workers = default_workers() if workers is None else workers
+    jobs = [(entries[i], params) for i in missing]
+    if jobs and workers > 1 and len(jobs) > 4:
+        from .dataset import fetch
+
+        fetch([entries[i] for i in missing], manifest=manifest)  # download once, before forking
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(_worker, jobs, chunksize=4)
+            for i, record in zip(missing, progress(results, desc="Encoding faces", unit="img", total=len(jobs))):
+                records[i] = record
+    else:
+        for i, job in zip(missing, progress(jobs, desc="Encoding faces", unit="img")):
+            records[i] = encode_entry(job[0], params, manifest=manifest)
+    return EncodingSet(entries, [r for r in records if r is not None])
+
+
+def encode_set(set: str | Sequence[str] | None = None, params: EncodingParams = DEFAULT_PARAMS, *,
+               workers: int | None = None) -> EncodingSet:
+    """Faceprints of every photo of one set (or several, or all), consent withdrawals applied."""
+    manifest = load_manifest()
+    return encode_entries(manifest.photos(set), params, workers=workers, manifest=manifest)
+
+
+def require_face(record: FaceRecord) -> FaceRecord:
+    """Raise the recorded detection error if ``record`` has no faceprint."""
+    if not record.acquired:
+        raise CourseError(record.error or f"No faceprint for {record.file_id}.")
+    return record

@@ -1,0 +1,117 @@
+"""Consent withdrawal and deletion: reaching every copy the course made.
+
+The course keeps every file it derives from a photo under one folder (``config.cache_dir()``)
+and follows two rules that make deletion complete and checkable:
+
+1. a file derived from one image carries that image's SHA-256 in its name
+   (e.g. ``faceprints/<params>/<sha256>.npz``);
+2. a file derived from many images (a search index, a table of results) is written through
+   :func:`write_derived`, which records the images' hashes in a sidecar ``<name>.sources``.
+
+:func:`purge_images` deletes both kinds for a set of image hashes. :func:`withdraw_consent`
+records a withdrawal in ``sample_images/revocations.csv`` (so no function returns the
+person again) and purges everything derived from their photos.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import config
+from .errors import ManifestError
+from .manifest import load_manifest
+
+SOURCES_SUFFIX = ".sources"
+
+
+def write_derived(path: Path, data: bytes, source_hashes: Iterable[str]) -> Path:
+    """Write a file derived from several images, recording which ones (for later erasure)."""
+    path = Path(path)
+    if config.cache_dir() not in path.resolve().parents:
+        raise ValueError(f"{path} is outside the course cache {config.cache_dir()}; derived files live there.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sources = path.with_name(path.name + SOURCES_SUFFIX)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    sources.write_text("\n".join(sorted(set(source_hashes))) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass
+class PurgeReport:
+    """What a purge deleted (paths relative to the cache folder)."""
+
+    deleted: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not self.deleted:
+            return "Nothing derived from these images was found in the course cache."
+        return f"Deleted {len(self.deleted)} derived file(s) from {config.cache_dir()}."
+
+
+def purge_images(hashes: Iterable[str]) -> PurgeReport:
+    """Delete every cached file derived from images with these SHA-256 hashes."""
+    wanted = {h for h in hashes if h}
+    report = PurgeReport()
+    root = config.cache_dir()
+    if not wanted or not root.exists():
+        return report
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.name.endswith(SOURCES_SUFFIX):
+            if wanted & set(path.read_text().split()):
+                target = path.with_name(path.name[: -len(SOURCES_SUFFIX)])
+                for p in (target, path):
+                    if p.exists():
+                        p.unlink()
+                        report.deleted.append(p.relative_to(root).as_posix())
+            continue
+        if any(h in path.name for h in wanted) and path.exists():
+            path.unlink()
+            report.deleted.append(path.relative_to(root).as_posix())
+    return report
+
+
+def withdraw_consent(person_id: str, note: str = "", *, when: str | None = None) -> PurgeReport:
+    """Record that ``person_id`` withdrew consent, and delete all that was derived from them.
+
+    Also deletes their downloaded photos from the image folder (if it is writable).
+    """
+    manifest = load_manifest()
+    entries = [e for e in manifest.entries(include_revoked=True) if e.person_id == person_id]
+    if not entries:
+        raise ManifestError(f"No person '{person_id}' in the manifest; person ids look like 'london-007'.")
+    path = config.revocations_path()
+    if person_id not in manifest.revoked_people:
+        new = not path.exists()
+        with path.open("a", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            if new:
+                writer.writerow(["person_id", "date", "note"])
+            writer.writerow([person_id, when or date.today().isoformat(), note])
+    report = purge_images(e.sha256 for e in entries)
+    from .dataset import local_path
+
+    for entry in entries:
+        photo = local_path(entry)
+        if photo.exists() and os.access(photo.parent, os.W_OK):
+            photo.unlink()
+            report.deleted.append(str(photo))
+    return report
+
+
+def forget_my_images() -> str:
+    """Delete everything the course derived from the student's own photos in ``my_images/``."""
+    folder = config.cache_dir() / "my_images"
+    count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+    shutil.rmtree(folder, ignore_errors=True)
+    return (f"Deleted {count} file(s) derived from your photos ({folder}). Your photos themselves are "
+            f"still in {config.my_images_dir()}: delete them when you no longer need them.")

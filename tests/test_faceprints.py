@@ -1,0 +1,103 @@
+"""The faceprint pipeline and its cache: real face_recognition on the real consenting photos."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facecourse import faceprints
+from facecourse.dataset import load_photo
+from facecourse.errors import ConsentRevokedError
+from facecourse.manifest import load_manifest
+
+
+@pytest.fixture
+def entry(isolated: Path):
+    return load_manifest()["london-001-neutral"]
+
+
+def test_default_tolerance_is_the_library_default() -> None:
+    import face_recognition
+
+    default = inspect.signature(face_recognition.compare_faces).parameters["tolerance"].default
+    assert faceprints.DEFAULT_TOLERANCE == default
+
+
+def test_pipeline_matches_face_recognition_on_the_same_box(entry) -> None:
+    """Our encoding is what face_recognition.face_encodings gives for the same face box."""
+    import face_recognition
+
+    record = faceprints.encode_entry(entry)
+    image = load_photo(entry)
+    (reference,) = face_recognition.face_encodings(image, [record.box])
+    assert np.array_equal(record.encoding, reference)
+    assert record.landmarks68.shape == (68, 2) and record.encoding.shape == (128,)
+
+
+def test_downscaled_detection_finds_the_same_face_as_full_size(entry) -> None:
+    small = faceprints.encode_entry(entry)
+    full = faceprints.encode_array(load_photo(entry), faceprints.EncodingParams(detect_max_side=None))
+    overlap = _iou(small.box, full.box)
+    assert overlap > 0.7
+    assert np.linalg.norm(small.encoding - full.encoding) < 0.05  # far below any same-person distance
+
+
+def _iou(a, b) -> float:
+    top, right, bottom, left = max(a[0], b[0]), min(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+    inter = max(0, right - left) * max(0, bottom - top)
+    area = lambda x: (x[1] - x[3]) * (x[2] - x[0])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+def test_cache_is_keyed_by_hash_and_parameters(entry, isolated: Path) -> None:
+    first = faceprints.encode_entry(entry)
+    path = faceprints.cache_path(entry.sha256)
+    assert path.exists() and entry.sha256 in path.name
+    start = time.perf_counter()
+    again = faceprints.encode_entry(entry)
+    assert time.perf_counter() - start < 0.5 and np.array_equal(first.encoding, again.encoding)
+    jittered = faceprints.EncodingParams(num_jitters=2)
+    assert faceprints.cache_path(entry.sha256, jittered) != path  # other parameters, other entry
+    assert faceprints.cache_path(entry.sha256, variant="blur:sigma=2") != path
+
+
+def test_cache_never_serves_a_stale_or_corrupt_entry(entry, isolated: Path) -> None:
+    record = faceprints.encode_entry(entry)
+    path = faceprints.cache_path(entry.sha256)
+    path.write_bytes(b"garbage")  # a damaged cache file is recomputed, not trusted
+    assert np.array_equal(faceprints.encode_entry(entry).encoding, record.encoding)
+
+
+def test_withdrawn_person_is_refused_even_when_cached(entry, isolated: Path, monkeypatch) -> None:
+    faceprints.encode_entry(entry)
+    revocations = isolated / "revocations.csv"
+    revocations.write_text("person_id,date,note\nlondon-001,2026-11-26,test\n")
+    from facecourse import config
+
+    monkeypatch.setattr(config, "revocations_path", lambda: revocations)
+    with pytest.raises(ConsentRevokedError):
+        faceprints.encode_entry(entry)
+    assert all(e.person_id != "london-001" for e in faceprints.encode_set("london_neutral", workers=1).entries)
+
+
+def test_batch_keeps_order_and_failures(isolated: Path) -> None:
+    m = load_manifest()
+    entries = m.photos("composite")[:3] + m.photos("london_neutral")[:3]
+    serial = faceprints.encode_entries(entries, workers=1)
+    assert [r.file_id for r in serial.records] == [e.file_id for e in entries]
+    assert serial.embeddings.shape == (6, 128) and serial.failures == []
+    faceprints_dir = isolated / "cache" / "faceprints"
+    for f in faceprints_dir.rglob("*.npz"):
+        f.unlink()
+    parallel = faceprints.encode_entries(entries, workers=2)
+    assert np.array_equal(serial.embeddings, parallel.embeddings)
+
+
+def test_failure_to_acquire_is_recorded_not_raised(isolated: Path) -> None:
+    blank = np.full((400, 400, 3), 128, dtype=np.uint8)
+    record = faceprints.encode_array(blank, name="blank.png")
+    assert not record.acquired and "blank.png" in record.error
