@@ -10,9 +10,14 @@ the cache key and in figure captions ("what was changed", as CC BY 4.0 asks).
 >>> import numpy as np
 >>> img = np.zeros((100, 100, 3), dtype=np.uint8)
 >>> Degradation("blur", 2.0).variant
-'blur:2'
+'blur:2@512'
 >>> Degradation("resolution", 48).apply(img).shape
 (100, 100, 3)
+
+Degradations work on a copy first shrunk to ``base_side`` pixels (512 by default; the
+London Set faces are then about 180 px wide), because that is about the size a face has in a
+good surveillance still, and because it keeps the lessons fast. The undegraded baseline at the
+same size is ``Degradation("none", 0)``, so every comparison is like with like.
 """
 
 from __future__ import annotations
@@ -85,9 +90,15 @@ def occlude(image: np.ndarray, fraction: float) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
+def none(image: np.ndarray, level: float = 0) -> np.ndarray:
+    """No change (the baseline at the same working size)."""
+    return np.ascontiguousarray(image)
+
+
 #: Every kind of degradation: name -> (function, unit of its level, levels used in the lessons,
 #: whether a *smaller* level is *worse*).
 KINDS: dict[str, tuple[Callable[[np.ndarray, float], np.ndarray], str, tuple[float, ...], bool]] = {
+    "none": (none, "no change", (0,), False),
     "resolution": (resolution, "face width in pixels", (80, 48, 32, 24, 16, 12), True),
     "blur": (blur, "blur sigma in pixels", (2, 4, 8, 12, 16, 24), False),
     "darken": (darken, "share of the light", (0.5, 0.2, 0.1, 0.05, 0.02, 0.01), True),
@@ -103,6 +114,7 @@ class Degradation:
 
     kind: str
     level: float
+    base_side: int | None = 512
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -111,7 +123,7 @@ class Degradation:
     @property
     def variant(self) -> str:
         """A short name that identifies this condition completely (used in cache keys)."""
-        return f"{self.kind}:{self.level:g}"
+        return f"{self.kind}:{self.level:g}@{self.base_side or 'full'}"
 
     @property
     def unit(self) -> str:
@@ -122,9 +134,16 @@ class Degradation:
         return f"{self.kind} ({self.unit} = {self.level:g})"
 
     def apply(self, image: np.ndarray) -> np.ndarray:
+        """Shrink to ``base_side`` (if set), then degrade."""
+        if self.base_side is not None:
+            from .imageio import downscale
+
+            image, _ = downscale(image, self.base_side)
         return KINDS[self.kind][0](image, self.level)
 
 
-def conditions(kinds: Sequence[str] | None = None) -> list[Degradation]:
-    """Every (kind, level) the lessons use, mildest first within each kind."""
-    return [Degradation(k, level) for k in (kinds or KINDS) for level in KINDS[k][2]]
+def conditions(kinds: Sequence[str] | None = None, *, base_side: int | None = 512) -> list[Degradation]:
+    """The baseline plus every (kind, level) the lessons use, mildest first within each kind."""
+    kinds = [k for k in (kinds or KINDS) if k != "none"]
+    return [Degradation("none", 0, base_side)] + [
+        Degradation(k, level, base_side) for k in kinds for level in KINDS[k][2]]

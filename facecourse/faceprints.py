@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 from pathlib import Path
 
 import numpy as np
@@ -312,3 +313,69 @@ def require_face(record: FaceRecord) -> FaceRecord:
     if not record.acquired:
         raise CourseError(record.error or f"No faceprint for {record.file_id}.")
     return record
+
+
+class Transform(Protocol):
+    """Anything with a ``variant`` name and an ``apply(image) -> image`` (e.g. a Degradation)."""
+
+    @property
+    def variant(self) -> str: ...
+
+    def apply(self, image: np.ndarray) -> np.ndarray: ...
+
+
+def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingParams]) -> list[FaceRecord]:
+    entry, transforms, params = args
+    from .dataset import load_photo
+
+    manifest = load_manifest()
+    entry = manifest[entry.file_id]
+    image: np.ndarray | None = None
+    out = []
+    for t in transforms:
+        path = cache_path(entry.sha256, params, t.variant)
+        record = _load(path, entry.file_id, entry.sha256) if path.exists() else None
+        if record is None:
+            if image is None:
+                image = load_photo(entry, manifest=manifest)  # load once for all transforms
+            record = encode_array(t.apply(image), params, name=f"{entry.path} ({t.variant})",
+                                  file_id=entry.file_id, sha256=entry.sha256)
+            _save(path, record)
+        out.append(record)
+    return out
+
+
+def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Transform],
+                    params: EncodingParams = DEFAULT_PARAMS, *, workers: int | None = None,
+                    manifest: Manifest | None = None) -> dict[str, EncodingSet]:
+    """Faceprints of changed copies of many photos: one :class:`EncodingSet` per transform.
+
+    Each photo is loaded once and every transform applied to it; results are cached per
+    (image hash, parameters, ``transform.variant``), and computed in ``workers`` processes
+    with a progress bar. Failures to acquire are kept (that is what lesson 01 measures).
+    """
+    manifest = manifest or load_manifest()
+    entries = [manifest[e.file_id] for e in entries]
+    transforms = tuple(transforms)
+    jobs = [(e, transforms, params) for e in entries]
+    cached = [all(cache_path(e.sha256, params, t.variant).exists() for t in transforms) for e in entries]
+    workers = default_workers() if workers is None else workers
+    todo = [job for job, done in zip(jobs, cached) if not done]
+    results: dict[str, list[FaceRecord]] = {t.variant: [] for t in transforms}
+    if todo and workers > 1 and len(todo) > 2:
+        from .dataset import fetch
+
+        fetch([job[0] for job in todo], manifest=manifest)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            computed = dict(zip((job[0].file_id for job in todo),
+                                progress(pool.map(_variants_worker, todo), desc="Encoding changed copies",
+                                         unit="img", total=len(todo))))
+    else:
+        computed = {job[0].file_id: rec for job, rec in
+                    zip(todo, progress(map(_variants_worker, todo), desc="Encoding changed copies",
+                                       unit="img", total=len(todo)))}
+    for job in jobs:
+        records = computed.get(job[0].file_id) or _variants_worker(job)
+        for t, record in zip(transforms, records):
+            results[t.variant].append(record)
+    return {t.variant: EncodingSet(list(entries), results[t.variant]) for t in transforms}

@@ -17,6 +17,15 @@ import pytest
 os.environ.setdefault("FACECOURSE_PROGRESS", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# No network at run time: every process the tests start (notebook kernels included) gets the
+# guard in tests/offline/sitecustomize.py, and so does this process.
+OFFLINE = Path(__file__).resolve().parent / "offline"
+os.environ["FACECOURSE_OFFLINE_GUARD"] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), os.environ.get("PYTHONPATH")]))
+import runpy  # noqa: E402
+
+runpy.run_path(str(OFFLINE / "sitecustomize.py"))
 DEFAULT_MIRROR = ROOT.parent / "shared" / "datasets" / "face-research-lab"
 
 
