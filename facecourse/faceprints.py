@@ -64,10 +64,10 @@ class EncodingParams:
         import dlib
         import face_recognition_models
 
-        blob = json.dumps(
-            {**asdict(self), "dlib": dlib.__version__, "models": face_recognition_models.__version__, "v": 1},
-            sort_keys=True,
-        )
+        fields = {**asdict(self), "dlib": dlib.__version__, "models": face_recognition_models.__version__, "v": 1}
+        if self.num_jitters > 1:
+            fields["jitter_rng"] = "fresh-encoder"  # see _encoder: earlier jittered entries were not reproducible
+        blob = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -157,8 +157,28 @@ def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, 
     shape68 = fr.pose_predictor_68_point(image, rect)
     landmarks = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64)
     shape = shape68 if params.landmark_model == "large" else fr.pose_predictor_5_point(image, rect)
-    encoding = np.array(fr.face_encoder.compute_face_descriptor(image, shape, params.num_jitters))
+    encoding = np.array(_encoder(params).compute_face_descriptor(image, shape, params.num_jitters))
     return FaceRecord(file_id, sha256, box, landmarks, encoding, size, None)
+
+
+def _encoder(params: EncodingParams) -> object:
+    """The dlib encoder to use. With jitter, a freshly loaded one, so results are reproducible.
+
+    ``num_jitters > 1`` averages the faceprints of randomly shifted, rotated and mirrored copies
+    of the face; dlib draws them from a random generator stored *in the encoder object*, which
+    face_recognition shares across the process. The same photo would then get a slightly
+    different faceprint depending on what was encoded before it (in a worker pool: on timing).
+    A fresh encoder per photo starts the generator from the same state every time. Loading it
+    costs about 0.1 s, small next to the ~1 s that 10 jitters take.
+    """
+    import face_recognition.api as fr
+
+    if params.num_jitters <= 1:
+        return fr.face_encoder
+    import dlib
+    import face_recognition_models
+
+    return dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
 
 
 def _scale_box(box: Box, factor: float, size: tuple[int, int]) -> Box:

@@ -101,3 +101,14 @@ def test_failure_to_acquire_is_recorded_not_raised(isolated: Path) -> None:
     blank = np.full((400, 400, 3), 128, dtype=np.uint8)
     record = faceprints.encode_array(blank, name="blank.png")
     assert not record.acquired and "blank.png" in record.error
+
+
+def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
+    """dlib's jitter uses a random generator inside the encoder; a fresh encoder per photo fixes it."""
+    image = load_photo(entry)
+    params = faceprints.EncodingParams(num_jitters=3)
+    first = faceprints.encode_array(image, params)
+    faceprints.encode_array(load_photo(load_manifest()["london-002-neutral"]), params)  # disturb the state
+    again = faceprints.encode_array(image, params)
+    assert np.array_equal(first.encoding, again.encoding)
+    assert not np.array_equal(first.encoding, faceprints.encode_array(image).encoding)  # jitter does something
