@@ -14,29 +14,33 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("FACECOURSE_PROGRESS", "0")
-
 ROOT = Path(__file__).resolve().parents[1]
-
-# No network at run time: every process the tests start (notebook kernels included) gets the
-# guard in tests/offline/sitecustomize.py, and so does this process.
-OFFLINE = Path(__file__).resolve().parent / "offline"
-os.environ["FACECOURSE_OFFLINE_GUARD"] = "1"
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), os.environ.get("PYTHONPATH")]))
-import runpy  # noqa: E402
-
-runpy.run_path(str(OFFLINE / "sitecustomize.py"))
+# Progress bars off and the network guard on: see facecourse/pytest_plugin.py (loaded by addopts).
 DEFAULT_MIRROR = ROOT.parent / "shared" / "datasets" / "face-research-lab"
 
 
 def mirror_dir() -> Path:
-    """The offline mirror of the images; tests that need it fail loudly without it."""
+    """A folder laid out like the dataset, that tests can copy images from.
+
+    CI (and anyone with the offline mirror) names it in FACECOURSE_IMAGE_MIRROR. On a
+    student's machine with no mirror, the course's own verified download folder serves
+    instead: the images are fetched from the pinned upstream first (needs the internet once).
+    """
     value = os.environ.get("FACECOURSE_IMAGE_MIRROR")
     path = Path(value) if value else DEFAULT_MIRROR
-    if not (path / "SHA256SUMS").exists():
-        pytest.fail(f"No image mirror at {path}: set FACECOURSE_IMAGE_MIRROR to the folder of the "
-                    "Face Research Lab images (CI sets it in .ci/run).")
-    return path
+    if (path / "SHA256SUMS").exists():
+        return path
+    if value:
+        pytest.fail(f"FACECOURSE_IMAGE_MIRROR={value} is not a copy of the image set (no SHA256SUMS there).")
+    from facecourse import config
+    from facecourse.dataset import fetch
+    from facecourse.errors import DownloadError
+
+    try:
+        fetch()
+    except DownloadError as err:
+        pytest.fail(f"The tests need the course images and could not get them: {err}")
+    return config.image_dir()
 
 
 @pytest.fixture(scope="session")

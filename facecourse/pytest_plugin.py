@@ -1,0 +1,29 @@
+"""pytest set-up that must apply to every test run, whichever files are selected.
+
+Loaded through ``-p facecourse.pytest_plugin`` in pyproject.toml's ``addopts``, so it also
+applies when only one notebook is tested (``pytest lessons/03_verification.ipynb``), where
+``tests/conftest.py`` would not be loaded:
+
+- progress bars off (``FACECOURSE_PROGRESS=0``): nbval compares outputs, and a progress bar
+  is output that differs between a cold and a warm cache;
+- no network: ``tests/offline/sitecustomize.py`` is put on ``PYTHONPATH``, so every process the
+  tests start (each notebook kernel included) may connect only to loopback addresses, and this
+  process gets the same guard.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+
+from .config import REPO_ROOT
+
+OFFLINE = REPO_ROOT / "tests" / "offline"
+
+
+def pytest_configure(config: object) -> None:
+    os.environ.setdefault("FACECOURSE_PROGRESS", "0")
+    if (OFFLINE / "sitecustomize.py").exists() and os.environ.get("FACECOURSE_OFFLINE_GUARD") != "1":
+        os.environ["FACECOURSE_OFFLINE_GUARD"] = "1"
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), os.environ.get("PYTHONPATH")]))
+        runpy.run_path(str(OFFLINE / "sitecustomize.py"))
