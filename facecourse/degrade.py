@@ -135,11 +135,23 @@ class Degradation:
 
     def apply(self, image: np.ndarray) -> np.ndarray:
         """Shrink to ``base_side`` (if set), then degrade."""
-        if self.base_side is not None:
-            from .imageio import downscale
+        return self.apply_working(working_copy(image, self.base_side))
 
-            image, _ = downscale(image, self.base_side)
+    def apply_working(self, image: np.ndarray) -> np.ndarray:
+        """Degrade an image already shrunk to ``base_side`` (see :func:`working_copy`)."""
         return KINDS[self.kind][0](image, self.level)
+
+
+def working_copy(image: np.ndarray, base_side: int | None) -> np.ndarray:
+    """The copy every degradation starts from: ``image`` shrunk to ``base_side`` (or as it is).
+
+    Batch code computes it once per photo and calls each transform's ``apply_working``.
+    """
+    if base_side is None:
+        return np.ascontiguousarray(image)
+    from .imageio import downscale
+
+    return downscale(image, base_side)[0]
 
 
 def conditions(kinds: Sequence[str] | None = None, *, base_side: int | None = 512) -> list[Degradation]:

@@ -350,7 +350,10 @@ def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingP
 
     manifest = load_manifest()
     entry = manifest[entry.file_id]
+    from .degrade import working_copy
+
     image: np.ndarray | None = None
+    working: dict[int | None, np.ndarray] = {}  # shrunk copies, made once per size
     out = []
     for t in transforms:
         path = cache_path(entry.sha256, params, t.variant)
@@ -358,7 +361,14 @@ def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingP
         if record is None:
             if image is None:
                 image = load_photo(entry, manifest=manifest)  # load once for all transforms
-            record = encode_array(t.apply(image), params, name=f"{entry.path} ({t.variant})",
+            if hasattr(t, "apply_working"):
+                base = getattr(t, "base_side", None)
+                if base not in working:
+                    working[base] = working_copy(image, base)
+                changed = t.apply_working(working[base])
+            else:
+                changed = t.apply(image)
+            record = encode_array(changed, params, name=f"{entry.path} ({t.variant})",
                                   file_id=entry.file_id, sha256=entry.sha256)
             _save(path, record)
         out.append(record)

@@ -112,3 +112,16 @@ def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
     again = faceprints.encode_array(image, params)
     assert np.array_equal(first.encoding, again.encoding)
     assert not np.array_equal(first.encoding, faceprints.encode_array(image).encoding)  # jitter does something
+
+
+def test_batch_of_changed_copies_equals_one_at_a_time(entry, isolated: Path) -> None:
+    """encode_variants shrinks each photo once and reuses it; results must equal apply() alone."""
+    from facecourse.degrade import Degradation
+    from facecourse.detection import LowLight
+
+    transforms = [Degradation("blur", 4), Degradation("jpeg", 10), LowLight(0.05)]
+    batch = faceprints.encode_variants([entry], transforms, workers=1)
+    image = load_photo(entry)
+    for t in transforms:
+        alone = faceprints.encode_array(t.apply(image), name="alone")
+        assert np.array_equal(batch[t.variant].records[0].encoding, alone.encoding), t.variant
