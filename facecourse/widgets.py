@@ -163,7 +163,7 @@ class ExplorerState:
             '<div class="facecourse-threshold-explorer" data-testid="threshold-explorer">'
             f"<p>Threshold {el('threshold', 'b')}: a pair is declared a match when its distance is at "
             "most the threshold.</p>"
-            f'<table style="border-collapse: collapse">{rows}</table>'
+            f'<table style="border-collapse: separate; border-spacing: 12px 2px">{rows}</table>'
             f"<p>Compared with the reference threshold {el('reference')}:</p><ul>{flips}</ul>"
             "<p><small>Intervals are Wilson intervals over comparisons, which treat pairs as independent; "
             "they are too narrow when the same people appear in many pairs.</small></p></div>"

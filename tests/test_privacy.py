@@ -17,14 +17,10 @@ PERSON = "london-003"
 
 def leftovers(person_entries, fingerprints: list[bytes], roots: list[Path]) -> list[str]:
     """Every file under ``roots`` whose name or bytes still hold the person's data."""
-    hashes = {e.sha256 for e in person_entries}
-    found = []
-    for root in roots:
-        for path in (p for p in root.rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            if any(h in path.name for h in hashes) or any(f in data for f in fingerprints):
-                found.append(str(path.relative_to(root)))
-    return found
+    from facecourse.rights import find_residual_copies
+
+    patterns = [e.sha256.encode() for e in person_entries] + fingerprints
+    return [str(p) for p in find_residual_copies(patterns, roots)]
 
 
 def person_fingerprints(records, photos: list[bytes]) -> list[bytes]:
