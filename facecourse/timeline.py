@@ -78,5 +78,98 @@ def as_table(rows: list[Event]) -> str:
     return "\n".join(lines)
 
 
-#: Outcomes after the article (2020-2025); filled in for lesson 07 from the course's fact sheet.
-AFTER_EVENTS: tuple[Event, ...] = ()
+# Sources of the later events (short forms; lesson 07 prints them as numbered notes).
+AI_ACT = "Regulation (EU) 2024/1689 (Artificial Intelligence Act), Arts 5 and 113"
+ACLU_SETTLEMENT = ("ACLU v. Clearview AI, Cook County Circuit Court no. 2020CH04353: settlement reported by the "
+                   "Chicago Sun-Times, 2022-05-09, and the GW Law ETI blog (blogs.gwu.edu/law-eti/?p=2183)")
+OAIC_STATEMENT = "OAIC, statement on Clearview AI (oaic.gov.au/newsroom/statement-on-clearview-ai)"
+UK_UT = ("Information Commissioner v Clearview AI Inc [2025] UKUT 319 (AAC), which recounts the First-tier "
+         "Tribunal ruling of 2023-10-17; A&O Shearman commentary")
+UK_ICO_FINE = "ICO fine and enforcement notice, as summarised by Simmons & Simmons and AWO (awo.agency)"
+CNIL = "CNIL sanctions against Clearview AI, reported by lediligent.com (2023-05-10) and next.ink (2023-05-15)"
+
+#: Outcomes after the article (2020-2025), from the course's fact sheet (facts.md, section E);
+#: items the fact sheet marks UNVERIFIED are left out. Amounts are those the sources give.
+AFTER_EVENTS: tuple[Event, ...] = (
+    Event("2020-05-28", "The ACLU sues Clearview in the Circuit Court of Cook County, Illinois, under BIPA "
+          "(ACLU v. Clearview AI, no. 2020CH04353).",
+          "ACLU v. Clearview AI, complaint, Cook County Circuit Court no. 2020CH04353 (filed 2020-05-28)",
+          period="after"),
+    Event("2020-09-11", "Vermont's Attorney General reports that the court has largely refused to dismiss the "
+          "State's suit, rejecting Clearview's First Amendment, Section 230, vagueness and standing arguments. "
+          "What became of the case later is not established in the course's sources (as of 2026-11).",
+          "Vermont Attorney General, 2020-09-11 (ago.vermont.gov); docket 226-3-20 Cncv", period="after"),
+    Event("2021-02-03", "Canada's federal privacy commissioner and those of Alberta, Quebec and British Columbia "
+          "find that Clearview's collection is mass surveillance and illegal; Clearview had already left "
+          "the Canadian market in 2020.",
+          "Joint findings of the OPC and the Alberta, Quebec and BC commissioners; Toronto Star, 2021-02-03",
+          period="after"),
+    Event("2021-02-11", "Sweden's regulator (IMY) fines the Police Authority SEK 2.5 million for officers' "
+          "unauthorised use of Clearview: unlawful biometric processing under the Criminal Data Act, no "
+          "impact assessment; it orders training, telling the people searched, and deletion.",
+          "IMY decision DI-2020-2719 (imy.se/en/news/police-unlawfully-used-facial-recognition-app/)",
+          period="after"),
+    Event("2021-06-10", "Canada: the RCMP is found to have broken the Privacy Act by running hundreds of "
+          "Clearview searches.", "Toronto Star, 2021-06-10", period="after"),
+    Event("2021-10-14", "Australia's Information Commissioner determines that Clearview collected sensitive "
+          "information without consent and by unfair means, among other breaches, and orders it to stop "
+          "and to destroy Australians' images and faceprints (published 2021-11-03).",
+          "OAIC determination [2021] AICmr 54; " + OAIC_STATEMENT, period="after"),
+    Event("2021-11", "The UK Information Commissioner announces a provisional intent to fine Clearview about "
+          "GBP 17 million.", UK_ICO_FINE, period="after"),
+    Event("2022-02-10", "Italy's Garante fines Clearview EUR 20 million, bans processing of data on people in "
+          "Italy, orders deletion and the appointment of an EU representative (announced 2022-03-09).",
+          "Garante order no. 50 of 2022-02-10 (gpdp.it, doc. web 9751362)", period="after"),
+    Event("2022-05-09", "Settlement of the ACLU's BIPA suit (consent order 2022-05-11): a permanent US-wide ban "
+          "on selling the faceprint database to most private entities, no sales to any Illinois entity, "
+          "police included, for five years, an opt-out for Illinois residents.",
+          ACLU_SETTLEMENT, period="after"),
+    Event("2022-05-23", "The UK Information Commissioner fines Clearview GBP 7,552,800 and orders it to stop "
+          "using and to delete UK residents' data.", UK_ICO_FINE, period="after"),
+    Event("2022-07-13", "Greece's data protection authority, on a complaint by Homo Digitalis, fines Clearview "
+          "EUR 20 million for breaches including GDPR Arts 5, 6, 9, 15 and 27, with a ban and deletion.",
+          "Hellenic DPA decision 35/2022 (gdprhub.eu)", period="after"),
+    Event("2022-10-17", "France's CNIL fines Clearview EUR 20 million and orders it to comply within two months, "
+          "with a penalty of EUR 100,000 for each day of delay after that.", CNIL, period="after"),
+    Event("2023-05-08", "Australia's Administrative Appeals Tribunal upholds the finding that Clearview collected "
+          "sensitive information without consent (APP 3.3) and breached APP 1.2.",
+          "Clearview AI Inc and Australian Information Commissioner [2023] AATA 1069", period="after"),
+    Event("2023-05-10", "The CNIL sets the overdue penalty at EUR 5.2 million for failing to comply between "
+          "2022-12-19 and 2023-02-09.", CNIL, period="after"),
+    Event("2023-05-10", "Austria's regulator (DSB) finds Clearview's processing unlawful and orders deletion and "
+          "an EU representative, but imposes no fine and no general ban (announced by noyb).",
+          "noyb.eu, 2023-05-10", period="after"),
+    Event("2023-08", "Clearview withdraws its further appeal against the Australian tribunal's decision.", OAIC_STATEMENT, period="after"),
+    Event("2023-10-17", "UK First-tier Tribunal: the ICO had no jurisdiction, because Clearview's clients were "
+          "foreign state bodies (UK GDPR Art. 2(2)(a)).", UK_UT, period="after"),
+    Event("2024-06-28", "Detroit settles Robert Williams's wrongful-arrest suit (not a Clearview case): no arrest "
+          "on a face recognition result alone, independent evidence before a lineup, training, and an audit "
+          "of the warrants based on face recognition since 2017.",
+          "Michigan Public, 2024-06-28; University of Michigan Law School (michigan.law.umich.edu)",
+          period="after"),
+    Event("2024-08-01", "The EU AI Act enters into force.", AI_ACT, period="after"),
+    Event("2024-08-02", "Illinois amends BIPA: repeated collection from the same person by the same method is one "
+          "violation, not one per scan.", "Illinois Public Act 103-0769 (ilga.gov)", period="after"),
+    Event("2024-08-21", "The OAIC says it will take no further action against Clearview.", OAIC_STATEMENT,
+          period="after"),
+    Event("2024-09-03", "The Dutch regulator (AP) fines Clearview EUR 30.5 million, with orders backed by penalty "
+          "payments of up to just over EUR 5 million; Clearview did not object, so the decision is final. The "
+          "AP says Dutch organisations may not use Clearview and that it is examining whether the directors "
+          "are personally liable (as of the announcement).",
+          "Autoriteit Persoonsgegevens decision (avgtekst.nl/document/1-besluit-boete-clearview-ai); NOS, 2024-09",
+          period="after"),
+    Event("2025-01-28", "Austria's Federal Administrative Court tells the DSB to reconsider a ban on Clearview's "
+          "processing.", "BVwG W108 2274731-1/11E (gdprhub.eu)", period="after"),
+    Event("2025-02-02", "The AI Act's prohibitions apply: among them, building face databases by untargeted "
+          "scraping (Art. 5(1)(e)) and, save three narrow exceptions, real-time remote biometric "
+          "identification in public spaces for law enforcement (Art. 5(1)(h)).", AI_ACT, period="after"),
+    Event("2025-03-20", "A US federal court approves the class-action settlement: class members get a 23 % "
+          "equity stake in Clearview (estimated at USD 51.75 million), no injunction; 22 states and DC had "
+          "objected.", "In re Clearview AI Consumer Privacy Litigation (N.D. Ill.); Bloomberg Law; "
+          "biometricupdate.com, 2025-03-21", period="after"),
+    Event("2025-04", "Italy's EUR 20 million fine is reported still unpaid; the course's sources give no later "
+          "status (as of 2026-11).", "biometricupdate.com, April 2025", period="after"),
+    Event("2025-10-07", "UK Upper Tribunal: the ICO does have jurisdiction; the case goes back to the First-tier "
+          "Tribunal to hear Clearview's appeal on the merits. No later ruling is in the course's sources "
+          "(as of 2026-11).", UK_UT, period="after"),
+)
