@@ -593,8 +593,8 @@ class DeploymentSimulator:
         if not t_min < threshold_max:
             raise ValueError(f"threshold_max {threshold_max} must exceed the strictest measurable threshold {t_min}")
         self.threshold_min = t_min
-        style = {"description_width": "16em"}
-        layout = w.Layout(width="44em")
+        style = {"description_width": "18em"}  # wide enough for the longest label, never cut
+        layout = w.Layout(width="50em")
 
         def log_slider(desc: str, value: float, lo: float, hi: float, fmt: str, step: float = 0.01) -> Any:
             return w.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description=desc,
@@ -611,7 +611,7 @@ class DeploymentSimulator:
                                        math.log10(MAX_GALLERY), ",.0f")
         self.rates = w.ToggleButtons(options=[("measured at the threshold", "measured"), ("assumed", "assumed")],
                                      value="assumed" if init["fmr"] is not None else "measured",
-                                     description="error rates", style=style)
+                                     description="error rates", style={**style, "button_width": "auto"})
         self.threshold = slider("threshold (distance)", min(max(init["threshold"], t_min), threshold_max),
                                 t_min, threshold_max, threshold_step, ".3f")
         self.fmr = log_slider("assumed FMR", init["fmr"] if init["fmr"] is not None else 1e-6, -12.0, -1.0,
@@ -622,7 +622,7 @@ class DeploymentSimulator:
         self.prevalence = log_slider("share of searched people enrolled", init["prevalence"] or 1e-7, -7.0, 0.0,
                                      ".2e")
         self.human_review = w.Checkbox(value=init["human_review"], description="human review of every candidate",
-                                       style=style)
+                                       style=style, layout=w.Layout(width="50em"))
         self.reviewer_false_accept = slider("reviewer false-accept rate", init["reviewer_false_accept"],
                                             0.0, 1.0, 0.01, ".2f")
         self.reviewer_false_reject = slider("reviewer false-reject rate", init["reviewer_false_reject"],
