@@ -71,3 +71,18 @@ def test_student_version_fails_every_autograder_test(source: Path) -> None:
             assert errors, f"{source.name}: test cell {meta['grade_id']} passes on the unsolved notebook"
         if meta["grade"] and meta["solution"] and cell.cell_type == "markdown":
             assert notebooks.ANSWER_STUB in cell.source
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_written_answer_has_a_rubric_with_its_points(source: Path) -> None:
+    """Each hand-marked answer has a rubric in INSTRUCTORS.md announcing the same points."""
+    import re
+
+    guide = (ROOT / "INSTRUCTORS.md").read_text()
+    number = source.name[:2]
+    for cell, meta in grade_cells(nbformat.read(source, as_version=4)):
+        if meta["grade"] and meta["solution"] and cell.cell_type == "markdown":
+            question = re.sub(r"\D", "", meta["grade_id"].split("_")[0])
+            heading = rf"Exercise {number}, Q{question}\b[^\n]*\({meta['points']} points\)"
+            assert re.search(heading, guide), f"no rubric 'Exercise {number}, Q{question} ... " \
+                                              f"({meta['points']} points)' in INSTRUCTORS.md"
