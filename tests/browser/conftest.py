@@ -148,7 +148,12 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
-        return f"{self.base_url}/lab/tree/{path}?token={self.token}"
+        """A fresh, empty workspace per page: JupyterLab would otherwise reopen the tabs of the
+        previous tests, and the status bar and "Run All" could then act on the wrong notebook."""
+        import uuid
+
+        workspace = f"test-{uuid.uuid4().hex[:12]}"
+        return f"{self.base_url}/lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}"
 
     def api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(f"{self.base_url}/api/{path}", method=method,

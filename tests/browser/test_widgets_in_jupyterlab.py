@@ -21,7 +21,7 @@ import pytest
 
 from facecourse.widgets import FIELD_IDS, explorer_state
 
-from .conftest import ROOT, JupyterLab, LabPage
+from .conftest import _ACTIVE_PANEL, ROOT, JupyterLab, LabPage
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,8 @@ _EXPLORER = "[data-testid=threshold-explorer]"
 def explorer_widget(lab_page: LabPage, index: int = 0) -> Any:
     """The explorer's widget box (slider + panel); the index-th one if a notebook has several."""
     page = lab_page.page
-    box = page.locator(".widget-vbox", has=page.locator(_EXPLORER)).nth(index)
+    # Only in the notebook on screen: JupyterLab restores the tabs of earlier tests (hidden panels).
+    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(_EXPLORER)).nth(index)
     box.scroll_into_view_if_needed()
     return box
 
@@ -220,7 +221,7 @@ _SIMULATOR = "[data-testid=deployment-simulator]"
 
 def simulator_widget(lab_page: LabPage) -> Any:
     page = lab_page.page
-    box = page.locator(".widget-vbox", has=page.locator(_SIMULATOR)).first
+    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(_SIMULATOR)).first
     box.scroll_into_view_if_needed()
     return box
 
