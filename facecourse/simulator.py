@@ -63,6 +63,7 @@ from numpy.typing import ArrayLike
 
 from . import metrics, policy, search
 from .faceprints import DEFAULT_PARAMS, DEFAULT_TOLERANCE, EncodingParams
+from .widgets import HeadlessFallback
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -563,7 +564,7 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
 # ---------------------------------------------------------------------------------------------
 
 
-class DeploymentSimulator:
+class DeploymentSimulator(HeadlessFallback):
     """Sliders for every setting and a live panel; build it with :func:`deployment_simulator`.
 
     Controls (``ipywidgets``; set their ``.value`` from Python and the panel follows):
@@ -711,13 +712,6 @@ class DeploymentSimulator:
                       simulator_state(measured=self.measured, **sc.settings).text()]
         return "\n".join(parts)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = self.static_text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.static_text()
 
 
 def deployment_simulator(measured: MeasuredRates | None = None, *,

@@ -307,7 +307,30 @@ def _names(labels: np.ndarray | None, idx: np.ndarray, kind: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-class ThresholdExplorer:
+class HeadlessFallback:
+    """Mixin for course widgets: live in JupyterLab, readable text everywhere else.
+
+    The displayed bundle carries the ipywidgets view *and* ``static_text()`` as its
+    ``text/plain``: JupyterLab renders the widget, while nbval, nbconvert and terminals (which
+    have no widget frontend) show the text, which is deterministic and so compared by nbval.
+    Subclasses provide ``self.widget`` and ``static_text()``.
+    """
+
+    widget: Any
+
+    def static_text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = self.static_text()
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.static_text()
+
+
+class ThresholdExplorer(HeadlessFallback):
     """A threshold slider with live error rates; build it with :func:`threshold_explorer`.
 
     Attributes: ``slider`` (an ``ipywidgets.FloatSlider``), ``panel`` (an ``ipywidgets.HTML``
@@ -369,13 +392,6 @@ class ThresholdExplorer:
             str(self.state(self.slider.value)),
         ])
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = self.static_text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.static_text()
 
 
 def threshold_explorer(

@@ -176,6 +176,7 @@ def test_ivf_is_seeded_and_exhaustive_probe_is_exact() -> None:
     a = FaissIndex(DIM, "ivf", nlist=16, nprobe=16, seed=3).add(gallery)
     b = FaissIndex(DIM, "ivf", nlist=16, nprobe=16, seed=3).add(gallery)
     ra, rb = a.search(probes, k=5), b.search(probes, k=5)
+    np.testing.assert_array_equal(ra.indices, rb.indices)  # same seed, same index
     np.testing.assert_array_equal(ra.indices, exact.indices)  # all cells visited = exact
     np.testing.assert_allclose(ra.distances, exact.distances, atol=1e-4)
     a.nprobe = b.nprobe = 1
