@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 
 from .faceprints import DEFAULT_TOLERANCE, EncodingParams, EncodingSet
 from .manifest import Manifest, ManifestEntry
-from .metrics import pairwise_distances
+from .metrics import _as_labels, pairwise_distances  # one label check for the whole package
 
 __all__ = [
     "UNKNOWN",
@@ -67,13 +67,6 @@ def _as_points(x: ArrayLike, name: str, *, allow_single: bool = False) -> np.nda
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values: drop the failed encodings first "
                          "(EncodingSet.embeddings keeps only the acquired faces)")
-    return arr
-
-
-def _as_labels(labels: ArrayLike, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or len(arr) != n:
-        raise ValueError(f"{name} must give one label per faceprint: expected {n}, got shape {arr.shape}")
     return arr
 
 

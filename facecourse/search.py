@@ -172,7 +172,29 @@ def _empty_result(n_probes: int, k: int) -> SearchResult:
 # --------------------------------------------------------------------------- brute force
 
 
-class BruteForceIndex:
+class _Gallery:
+    """What both indexes share: the embedding dimension and one subject id per gallery row."""
+
+    _dim: int
+    _ids: NDArray[np.int64]
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension."""
+        return self._dim
+
+    @property
+    def ids(self) -> NDArray[np.int64]:
+        """Subject identifier of each gallery row (read-only view)."""
+        view = self._ids.view()
+        view.flags.writeable = False
+        return view
+
+    def __len__(self) -> int:
+        return int(self._ids.shape[0])
+
+
+class BruteForceIndex(_Gallery):
     """Exact 1:N search with numpy: every probe is compared with every gallery row.
 
     ``||p - g||^2 = ||p||^2 + ||g||^2 - 2 p.g``: the squared norms of the gallery are
@@ -212,25 +234,12 @@ class BruteForceIndex:
         self._ids: NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._next_auto_id = 0
 
-    @property
-    def dim(self) -> int:
-        """Embedding dimension."""
-        return self._dim
 
     @property
     def dtype(self) -> np.dtype[Any]:
         """Storage type of the gallery matrix."""
         return self._dtype
 
-    @property
-    def ids(self) -> NDArray[np.int64]:
-        """Subject identifier of each gallery row (read-only view)."""
-        view = self._ids.view()
-        view.flags.writeable = False
-        return view
-
-    def __len__(self) -> int:
-        return int(self._ids.shape[0])
 
     @property
     def memory_bytes(self) -> int:
@@ -376,7 +385,7 @@ def _flat_vectors(faiss: Any, flat_index: Any, n: int, dim: int) -> NDArray[np.f
 FaissKind = Literal["flat", "hnsw", "ivf", "ivfpq"]
 
 
-class FaissIndex:
+class FaissIndex(_Gallery):
     """1:N search over faiss, with the interface of :class:`BruteForceIndex`.
 
     Kinds:
@@ -465,20 +474,7 @@ class FaissIndex:
         index.nprobe = self._nprobe
         return index
 
-    @property
-    def dim(self) -> int:
-        """Embedding dimension."""
-        return self._dim
 
-    @property
-    def ids(self) -> NDArray[np.int64]:
-        """Subject identifier of each gallery row (read-only view)."""
-        view = self._ids.view()
-        view.flags.writeable = False
-        return view
-
-    def __len__(self) -> int:
-        return int(self._ids.shape[0])
 
     @property
     def ef_search(self) -> int:
