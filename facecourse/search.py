@@ -177,6 +177,13 @@ class _Gallery:
 
     _dim: int
     _ids: NDArray[np.int64]
+    _next_auto_id: int
+
+    def _new_ids(self, ids: ArrayLike | None, n: int) -> NDArray[np.int64]:
+        """The subject ids for ``n`` new rows: as given, or new consecutive integers."""
+        if ids is None:
+            return np.arange(self._next_auto_id, self._next_auto_id + n, dtype=np.int64)
+        return _as_ids(ids, n)
 
     @property
     def dim(self) -> int:
@@ -260,10 +267,7 @@ class BruteForceIndex(_Gallery):
         """
         x = _as_matrix(embeddings, self._dim, self._dtype, "embeddings")
         n = x.shape[0]
-        if ids is None:
-            new_ids = np.arange(self._next_auto_id, self._next_auto_id + n, dtype=np.int64)
-        else:
-            new_ids = _as_ids(ids, n)
+        new_ids = self._new_ids(ids, n)
         if n == 0:
             return self
         self._next_auto_id = max(self._next_auto_id, int(new_ids.max()) + 1)
@@ -554,10 +558,7 @@ class FaissIndex(_Gallery):
         """
         x = _as_matrix(embeddings, self._dim, np.float32, "embeddings")
         n = x.shape[0]
-        if ids is None:
-            new_ids = np.arange(self._next_auto_id, self._next_auto_id + n, dtype=np.int64)
-        else:
-            new_ids = _as_ids(ids, n)
+        new_ids = self._new_ids(ids, n)
         if n == 0:
             return self
         if not self._index.is_trained:
