@@ -2,8 +2,10 @@
 
 Each event has a date, what happened (in the course's own words), its source, and the date
 the course last checked it (``as_of``). Lesson 00 shows the events the 2020 article reports;
-lesson 07 adds what regulators and courts did afterwards. A test checks that no row lacks a
-date or a source.
+lesson 07 adds what regulators and courts did afterwards. Events whose outcome could still
+change are marked ``open``: the instructor guide's re-check list names every one of them (a
+test checks this). A test checks that no row lacks a date or a source. The full references
+are in ``docs/sources.md``; items that only secondary sources report say "reported by".
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ class Event:
     source: str
     as_of: str = "2026-11-26"
     period: str = "article"  # "article": reported in the 2020 article; "after": later outcomes
+    open: bool = False  # True: the matter was still pending at the last check and may change
+
+
+#: The date of the course's latest re-check of the rows it touched (rows keep their own ``as_of``).
+LAST_CHECK = "2026-12-07"
 
 
 ARTICLE_EVENTS: tuple[Event, ...] = (
@@ -88,8 +95,9 @@ UK_UT = ("Information Commissioner v Clearview AI Inc [2025] UKUT 319 (AAC), whi
 UK_ICO_FINE = "ICO fine and enforcement notice, as summarised by Simmons & Simmons and AWO (awo.agency)"
 CNIL = "CNIL sanctions against Clearview AI, reported by lediligent.com (2023-05-10) and next.ink (2023-05-15)"
 
-#: Outcomes after the article (2020-2025), from the course's fact sheet (facts.md, section E);
-#: items the fact sheet marks UNVERIFIED are left out. Amounts are those the sources give.
+#: Outcomes after the article (2020-2025), each from the source named in the row (full references in
+#: docs/sources.md); items no source the course could check confirms are left out. Amounts are those
+#: the sources give. Rows added or re-checked in December 2026 carry ``as_of=LAST_CHECK``.
 AFTER_EVENTS: tuple[Event, ...] = (
     Event("2020-05-28", "The ACLU sues Clearview in the Circuit Court of Cook County, Illinois, under BIPA "
           "(ACLU v. Clearview AI, no. 2020CH04353).",
@@ -98,7 +106,14 @@ AFTER_EVENTS: tuple[Event, ...] = (
     Event("2020-09-11", "Vermont's Attorney General reports that the court has largely refused to dismiss the "
           "State's suit, rejecting Clearview's First Amendment, Section 230, vagueness and standing arguments. "
           "What became of the case later is not established in the course's sources (as of 2026-11).",
-          "Vermont Attorney General, 2020-09-11 (ago.vermont.gov); docket 226-3-20 Cncv", period="after"),
+          "Vermont Attorney General, 2020-09-11 (ago.vermont.gov); docket 226-3-20 Cncv", period="after",
+          open=True),
+    Event("2021-01-27", "Hamburg's data protection authority, on a complaint by Matthias Marx supported by noyb, "
+          "holds that the GDPR applies to Clearview and requires it to delete his biometric profile (the "
+          "hash values computed from his face, not the photos): the first decision against Clearview in the "
+          "EU. noyb described the step as preliminary, taken before a formal order.",
+          "noyb.eu, 2021-01-28 (noyb.eu/en/clearview-ai-deemed-illegal-eu); EPIC, 2021-01-28",
+          as_of=LAST_CHECK, period="after"),
     Event("2021-02-03", "Canada's federal privacy commissioner and those of Alberta, Quebec and British Columbia "
           "find that Clearview's collection is mass surveillance and illegal; Clearview had already left "
           "the Canadian market in 2020.",
@@ -109,8 +124,12 @@ AFTER_EVENTS: tuple[Event, ...] = (
           "impact assessment; it orders training, telling the people searched, and deletion.",
           "IMY decision DI-2020-2719 (imy.se/en/news/police-unlawfully-used-facial-recognition-app/)",
           period="after"),
-    Event("2021-06-10", "Canada: the RCMP is found to have broken the Privacy Act by running hundreds of "
-          "Clearview searches.", "Toronto Star, 2021-06-10", period="after"),
+    Event("2021-06-10", "Canada's federal Privacy Commissioner, alone and under the federal public-sector law "
+          "(the Privacy Act), finds that the RCMP broke that Act by collecting personal information from "
+          "Clearview, whose own collection was unlawful; special report to Parliament.",
+          "Office of the Privacy Commissioner of Canada, statement and special report, 2021-06-10 "
+          "(priv.gc.ca/en/opc-news/speeches/2021/s-d_20210610/); Toronto Star, 2021-06-10",
+          as_of=LAST_CHECK, period="after"),
     Event("2021-10-14", "Australia's Information Commissioner determines that Clearview collected sensitive "
           "information without consent and by unfair means, among other breaches, and orders it to stop "
           "and to destroy Australians' images and faceprints (published 2021-11-03).",
@@ -157,19 +176,41 @@ AFTER_EVENTS: tuple[Event, ...] = (
           "AP says Dutch organisations may not use Clearview and that it is examining whether the directors "
           "are personally liable (as of the announcement).",
           "Autoriteit Persoonsgegevens decision (avgtekst.nl/document/1-besluit-boete-clearview-ai); NOS, 2024-09",
+          period="after", open=True),
+    Event("2024-12-18", "British Columbia's Supreme Court upholds the BC commissioner's order to stop offering "
+          "the service in BC and to delete data collected there without consent: BC's private-sector privacy "
+          "law reaches a foreign company with a real and substantial connection to the province.",
+          "Clearview AI Inc. v. Information and Privacy Commissioner for British Columbia, 2024 BCSC 2311; "
+          "summaries by Dentons (dentonsdata.com) and McMillan LLP, 2025-01-08", as_of=LAST_CHECK,
           period="after"),
     Event("2025-01-28", "Austria's Federal Administrative Court tells the DSB to reconsider a ban on Clearview's "
-          "processing.", "BVwG W108 2274731-1/11E (gdprhub.eu)", period="after"),
+          "processing.", "BVwG W108 2274731-1/11E (gdprhub.eu)", period="after", open=True),
     Event("2025-02-02", "The AI Act's prohibitions apply: among them, building face databases by untargeted "
           "scraping (Art. 5(1)(e)) and, save three narrow exceptions, real-time remote biometric "
           "identification in public spaces for law enforcement (Art. 5(1)(h)).", AI_ACT, period="after"),
+    Event("2025-02", "Clearview's co-founder Hoan Ton-That steps down as chief executive and stays on the board; "
+          "an early investor, Hal Lambert, and co-founder Richard Schwartz become co-CEOs.",
+          "reported by TechCrunch (first reported by Forbes), 2025-02", as_of=LAST_CHECK, period="after"),
     Event("2025-03-20", "A US federal court approves the class-action settlement: class members get a 23 % "
           "equity stake in Clearview (estimated at USD 51.75 million), no injunction; 22 states and DC had "
           "objected.", "In re Clearview AI Consumer Privacy Litigation (N.D. Ill.); Bloomberg Law; "
           "biometricupdate.com, 2025-03-21", period="after"),
+    Event("2025-05-08", "Alberta's Court of King's Bench upholds the Alberta commissioner's order against "
+          "Clearview, but strikes down part of the Alberta regulation defining \"publicly available\" "
+          "information as an unjustified limit on freedom of expression (Charter s. 2(b)): the strongest "
+          "judicial support so far for the 'public data' side of the scraping debate.",
+          "Clearview AI Inc v Alberta (Information and Privacy Commissioner), 2025 ABKB 287; summaries by "
+          "Miller Thomson, Dentons (2025-05-15) and BLG (2025-06)", as_of=LAST_CHECK, period="after"),
     Event("2025-04", "Italy's EUR 20 million fine is reported still unpaid; the course's sources give no later "
-          "status (as of 2026-11).", "biometricupdate.com, April 2025", period="after"),
+          "status (as of 2026-12).", "biometricupdate.com, April 2025", as_of=LAST_CHECK, period="after",
+          open=True),
     Event("2025-10-07", "UK Upper Tribunal: the ICO does have jurisdiction; the case goes back to the First-tier "
           "Tribunal to hear Clearview's appeal on the merits. No later ruling is in the course's sources "
-          "(as of 2026-11).", UK_UT, period="after"),
+          "(as of 2026-12).", UK_UT, as_of=LAST_CHECK, period="after", open=True),
+    Event("2025-10-28", "noyb files a criminal complaint against Clearview and its managers with Austrian public "
+          "prosecutors, seeking their personal liability under Austria's Data Protection Act (the criminal "
+          "penalties GDPR Art. 84 allows); whether prosecutors open a case is not in the course's sources "
+          "(as of 2026-12).",
+          "reported by CyberInsider and Notebookcheck, 2025-10-28, and Courthouse News (via Platform Economy "
+          "Insights, 2025-11-01)", as_of=LAST_CHECK, period="after", open=True),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_every_event_is_dated_sourced_checked_and_in_a_known_period(event: Event
     assert event.what.strip() and event.source.strip(), "every event says what happened and where it is documented"
     assert event.period in PERIODS
     assert checked >= date, "an event cannot have been checked before it happened"
-    assert checked <= dt.date(2026, 11, 26), "as_of cannot be in the future of the course's last check"
+    assert checked <= parse_date(timeline.LAST_CHECK), "as_of cannot be in the future of the course's last check"
     assert "UNVERIFIED" not in event.what.upper(), "unverified items are never stated as events"
 
 
@@ -82,4 +83,20 @@ def test_table_numbers_every_source_once() -> None:
     for i, source in enumerate(sources, start=1):
         assert f"[{i}] {source}" in table
     assert len(table.splitlines()) == len(rows) + 1 + len(sources) + 1
-    assert table.endswith("(sources checked as of 2026-11-26)")
+    checked = ", ".join(sorted({e.as_of for e in rows}))
+    assert table.endswith(f"(sources checked as of {checked})")
+
+
+def test_open_matters_are_on_the_instructors_recheck_list() -> None:
+    """Every row marked open (could still change) is named, by its month, in the guide's re-check list."""
+    guide = (Path(__file__).resolve().parents[1] / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    section = guide.split("## Keeping the legal material current", 1)[1].split("\n## ", 1)[0]
+    open_rows = [e for e in ALL if e.open]
+    assert len(open_rows) >= 5, "the pending matters (UK appeal, Italy's fine, noyb's complaint ...) are marked open"
+    missing = [e for e in open_rows if e.date[:7] not in section]
+    assert not missing, f"add these to the re-check list in INSTRUCTORS.md: {[(e.date, e.what[:50]) for e in missing]}"
+
+
+def test_only_the_last_check_is_newer_than_the_first() -> None:
+    dates = {e.as_of for e in ALL}
+    assert dates <= {"2026-11-26", timeline.LAST_CHECK}
