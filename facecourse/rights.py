@@ -7,7 +7,7 @@ the rights of the people in it can be exercised *and checked*:
   ``upstream_url``), when the index collected it, its licence, whom to credit and the consent
   basis - the kind of record Clearview's answers to access requests revealed ("when it was
   uploaded, where it was found", as the 2020 article puts it).
-* **Access** (GDPR Art. 15, CCPA §1798.100): :func:`subject_access_report` finds every entry that
+* **Access** (GDPR Art. 15, CCPA §§1798.110, 1798.115): :func:`subject_access_report` finds every entry that
   matches a photo and lists it with its provenance, the purposes, the retention period and the
   searches that returned it (the recipients), as text and as a dict.
 * **Erasure** (GDPR Art. 17, CCPA §1798.105): :func:`erase_subject` removes a person from every
@@ -116,7 +116,9 @@ __all__ = [
 DIM = 128
 #: ``prev`` of the first audit line: there is no line before it.
 GENESIS = "0" * 64
-LAW_ACCESS = "GDPR Art. 15; CCPA (Cal. Civ. Code) §1798.100"
+#: The right to know is Cal. Civ. Code §1798.110 (§1798.115 for personal information sold or shared)
+#: since the CPRA renumbering, operative 2023-01-01; §1798.100 is now the notice-at-collection duty.
+LAW_ACCESS = "GDPR Art. 15; CCPA (Cal. Civ. Code) §§1798.110, 1798.115"
 LAW_ERASURE = "GDPR Art. 17; CCPA (Cal. Civ. Code) §1798.105"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 Clock = Callable[[], datetime]
@@ -594,7 +596,8 @@ class FaceIndex:
         faceprint is within ``opt_out_threshold`` of an opted-out faceprint is not enrolled, and
         the faceprint computed to screen it is deleted from the cache again.
         """
-        manifest = manifest or load_manifest()
+        user = _check_text(user, "who enrols", "index-builder")  # validate everything before changing anything
+        manifest = load_manifest() if manifest is None else manifest
         checked: list[ManifestEntry] = []
         for item in entries:  # validate the request first: nothing is computed for a refused batch
             file_id = item if isinstance(item, str) else getattr(item, "file_id", None)
@@ -641,8 +644,7 @@ class FaceIndex:
             self._entries.extend(new)
             report.enrolled = [e.file_id for e in keep]
         self.save()
-        self.log.append([{"kind": "enrol", "time": iso(self.clock()),
-                          "user": _check_text(user, "who enrols", "index-builder"), "purpose": "enrolment",
+        self.log.append([{"kind": "enrol", "time": iso(self.clock()), "user": user, "purpose": "enrolment",
                           "n_enrolled": len(report.enrolled), "n_blocked": len(report.blocked_by_opt_out)}])
         return report
 
@@ -709,6 +711,7 @@ class FaceIndex:
 
     def _remove(self, remove: Sequence[_Entry], hashes: Iterable[str], *, kind: str, user: str,
                 purpose: str) -> ErasureReport:
+        user = _check_text(user, "who erases", "dpo")  # before anything is removed
         ids = np.array([e.id for e in remove], dtype=np.int64)
         drop = np.isin(np.array([e.id for e in self._entries], dtype=np.int64), ids)
         self._search.remove_ids(ids)  # zeroes the rows in the search index's buffer
@@ -727,11 +730,12 @@ class FaceIndex:
         The paradox: to recognise a face you must keep a faceprint of it. The list stores
         float32 faceprints, a random token, the date and the request reference - no name.
         """
+        reference = _check_text(reference, "the request reference", "OPTOUT-1")  # validate first, then change
+        user = _check_text(user, "who records the opt-out", "dpo")
         faceprint = _as_faceprint(photo_or_faceprint, self.params).astype(np.float32)
         token = self._random(8).hex()
         self._optout = np.concatenate([self._optout, faceprint[None, :]])
-        self._optout_records.append({"token": token, "date": iso(self.clock()),
-                                     "reference": _check_text(reference, "the request reference", "OPTOUT-1")})
+        self._optout_records.append({"token": token, "date": iso(self.clock()), "reference": reference})
         self.save()
         self.log.append([{"kind": "opt_out", "time": iso(self.clock()), "user": user,
                           "purpose": f"opt-out request {reference}", "n_opted_out": 1}])
@@ -739,6 +743,7 @@ class FaceIndex:
 
     def remove_opt_out(self, token: str, *, user: str = "dpo") -> None:
         """Delete one opt-out faceprint (its owner may ask for that too)."""
+        user = _check_text(user, "who removes the opt-out", "dpo")
         keep = np.array([r["token"] != token for r in self._optout_records], dtype=bool)
         if keep.all():
             raise CourseError(f"No opt-out with token '{token}'; see index.opt_outs.")
@@ -809,6 +814,7 @@ def erase_subject(index: FaceIndex, subject: str | ManifestEntry | np.ndarray, *
     saved results via :func:`privacy.purge_images`, log the erasure (count + pseudonyms).
     """
     reference = _check_text(reference, "the request reference", "ERASE-2026-001")
+    user = _check_text(user, "who erases", "dpo")
     if isinstance(subject, str):
         manifest = manifest or load_manifest()
         remove = [e for e in index._entries if e.provenance.person_id == subject]
@@ -1041,7 +1047,7 @@ class AccessReport:
 
 def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, threshold: float | None = None, *,
                           reference: str = "SAR", user: str = "dpo") -> AccessReport:
-    """Answer "is my face in your system?" for the person in a photo (GDPR Art. 15, CCPA §1798.100).
+    """Answer "is my face in your system?" for the person in a photo (GDPR Art. 15, CCPA §1798.110).
 
     Every entry within ``threshold`` of the photo's faceprint, with its provenance, the stored
     faceprint (a copy), the purposes, the retention period, and the earlier searches that returned

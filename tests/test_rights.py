@@ -145,7 +145,9 @@ def test_access_report_lists_exactly_the_persons_entries(course) -> None:
     assert as_dict["confirmation"] is True and len(as_dict["entries"][0]["faceprint"]) == 128
     assert as_dict["entries"][0]["kept_until"] == "2027-11-26"  # 365 days after 2026-11-26
     text = str(report)
-    assert m["london-003-neutral"].upstream_url in text and "officer-7" not in text and "§1798.100" in text
+    assert m["london-003-neutral"].upstream_url in text and "officer-7" not in text
+    assert "§§1798.110, 1798.115" in text
+    assert "1798.100" not in text  # renumbered by the CPRA (2023-01-01): §1798.100 is no longer the right to know
 
     lisa = rights.subject_access_report(index, m["lisa-lisa4"], reference="SAR-2")
     assert sorted(x.provenance.entry_id for x in lisa.matches) == ["lisa-lisa1", "lisa-lisa2", "lisa-lisa3"]
@@ -413,3 +415,48 @@ def test_find_residual_copies_on_hand_made_files(tmp_path: Path) -> None:
     patterns = [face.tobytes(), face.astype(np.float32).tobytes(), b"abc123"]
     found = rights.find_residual_copies(patterns, [tmp_path])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["abc123.npz", "f64.bin", "sub/f32.npy"]
+
+
+# --------------------------------------------------------------------------- bad input loses nothing
+
+
+def _snapshot(index: FaceIndex) -> tuple[dict[str, bytes], int, int, int, int]:
+    """Every file of the index (bytes), and the sizes of its in-memory state."""
+    files = {p.relative_to(index.folder).as_posix(): p.read_bytes()
+             for p in sorted(index.folder.rglob("*")) if p.is_file()}
+    return files, len(index), len(index._faceprints), len(index._optout), len(index.opt_outs)
+
+
+@pytest.mark.parametrize("bad", [{"reference": ""}, {"reference": "   "}, {"reference": "OPTOUT-1", "user": ""},
+                                 {"reference": "OPTOUT-1", "user": None}])
+def test_opt_out_with_bad_input_changes_nothing(course, bad) -> None:
+    index = new_index(course)
+    before = _snapshot(index)
+    with pytest.raises(ValueError, match="non-empty string"):
+        index.opt_out(fp(course, "london-001-smiling"), **bad)
+    assert _snapshot(index) == before  # memory, files on disk and audit log all unchanged
+    # the faceprint list and its records still line up: a later opt-out and its removal work
+    token = index.opt_out(fp(course, "london-001-smiling"), reference="OPTOUT-2")
+    index.remove_opt_out(token)
+    assert index.opt_outs == []
+
+
+@pytest.mark.parametrize("user", ["", "  ", None])
+def test_enrol_with_bad_user_changes_nothing(course, user) -> None:
+    m = course
+    index = new_index(m, people=LONDON[:2])
+    before = _snapshot(index)
+    with pytest.raises(ValueError, match="who enrols"):
+        index.enrol([m["london-003-neutral"]], user=user)
+    assert _snapshot(index) == before
+
+
+def test_erasure_and_opt_out_removal_without_a_user_change_nothing(course) -> None:
+    index = new_index(course)
+    token = index.opt_out(fp(course, "london-001-smiling"), reference="OPTOUT-1")
+    before = _snapshot(index)
+    with pytest.raises(ValueError, match="who erases"):
+        rights.erase_subject(index, "london-002", reference="ERASE-1", user="")
+    with pytest.raises(ValueError, match="who removes"):
+        index.remove_opt_out(token, user=" ")
+    assert _snapshot(index) == before
