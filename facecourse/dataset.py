@@ -63,7 +63,7 @@ def fetch(entries: Iterable[ManifestEntry] | None = None, *, manifest: Manifest 
 
     pooch.get_logger().setLevel("WARNING")  # one progress bar, not a line per file
 
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     todo = list(manifest.entries() if entries is None else entries)
     mirror = config.image_mirror()
     target = config.image_dir()
@@ -119,7 +119,7 @@ def read_bytes(entry: ManifestEntry, *, manifest: Manifest | None = None, fetch_
     Raises :class:`~facecourse.errors.ConsentRevokedError` if the person withdrew consent and
     :class:`~facecourse.errors.IntegrityError` if the bytes on disk do not match the manifest.
     """
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entry = manifest[entry.file_id]  # re-checks that the entry exists and consent stands
     path = local_path(entry)
     if not path.exists():
@@ -146,7 +146,7 @@ def verify_all(*, manifest: Manifest | None = None) -> list[str]:
     Reports files whose hash is wrong, files that have no manifest entry, and files of people who
     withdrew consent. Missing files are not problems (they are fetched on first use).
     """
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     root = config.image_dir()
     known = {e.path: e for e in manifest.entries(include_revoked=True)}
     problems = []

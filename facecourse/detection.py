@@ -580,7 +580,7 @@ def load_template(photo: ManifestEntry, *, manifest: Manifest | None = None) -> 
     """The hand-placed template shipped with a manifest photo (verified bytes, consent checked)."""
     from .dataset import read_bytes
 
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     tem = manifest.landmarks_for(manifest[photo.file_id])
     if tem is None:
         raise TemplateError(f"'{photo.file_id}' has no hand-placed template in the manifest (only the "
@@ -590,7 +590,7 @@ def load_template(photo: ManifestEntry, *, manifest: Manifest | None = None) -> 
 
 def load_templates(photos: Sequence[ManifestEntry], *, manifest: Manifest | None = None) -> np.ndarray:
     """The templates' points of many photos as one ``(n_photos, n_points, 2)`` array."""
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     templates = [load_template(p, manifest=manifest) for p in photos]
     sizes = sorted({len(t) for t in templates})
     if len(sizes) > 1:

@@ -246,7 +246,7 @@ def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, 
     """The faceprint of one manifest photo (verified, consent checked, cached)."""
     from .dataset import load_photo
 
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entry = manifest[entry.file_id]  # consent check happens even on a cache hit
     return cached_record(
         entry.sha256,
@@ -265,7 +265,7 @@ def encode_variant(entry: ManifestEntry, variant: str, transform: Callable[[np.n
     """
     from .dataset import load_photo
 
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entry = manifest[entry.file_id]
     return cached_record(
         entry.sha256,
@@ -294,7 +294,7 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
     Images not yet cached are encoded in ``workers`` processes (default: one per core) with
     a progress bar. Failures to acquire are kept in the result, never silently dropped.
     """
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entries = [manifest[e.file_id] for e in entries]
     records: list[FaceRecord | None] = [None] * len(entries)
     missing = []
@@ -384,7 +384,7 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
     (image hash, parameters, ``transform.variant``), and computed in ``workers`` processes
     with a progress bar. Failures to acquire are kept (that is what lesson 01 measures).
     """
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entries = [manifest[e.file_id] for e in entries]
     transforms = tuple(transforms)
     jobs = [(e, transforms, params) for e in entries]

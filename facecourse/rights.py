@@ -816,7 +816,7 @@ def erase_subject(index: FaceIndex, subject: str | ManifestEntry | np.ndarray, *
     reference = _check_text(reference, "the request reference", "ERASE-2026-001")
     user = _check_text(user, "who erases", "dpo")
     if isinstance(subject, str):
-        manifest = manifest or load_manifest()
+        manifest = load_manifest() if manifest is None else manifest
         remove = [e for e in index._entries if e.provenance.person_id == subject]
         hashes = {e.sha256 for e in manifest.entries(include_revoked=True) if e.person_id == subject}
         if not hashes and not remove:
@@ -854,7 +854,7 @@ class Traces:
 def traces_of(person_id: str, *, params: EncodingParams = DEFAULT_PARAMS,
               manifest: Manifest | None = None) -> Traces:
     """The traces of a person's manifest photos (compute this *before* erasing: it reads the cache)."""
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     photos = [e for e in manifest.photos() if e.person_id == person_id]
     if not photos:
         raise CourseError(f"No photos of '{person_id}' the course may use; person ids look like 'london-007'.")
@@ -1170,7 +1170,7 @@ class Sandbox:
 
     def __init__(self, entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
                  manifest: Manifest | None = None) -> None:
-        manifest = manifest or load_manifest()
+        manifest = load_manifest() if manifest is None else manifest
         encode_entries(entries, params, manifest=manifest)  # make sure they are in the real cache
         sources = [cache_path(e.sha256, params) for e in entries]
         self._previous = os.environ.get("FACECOURSE_CACHE_DIR")
