@@ -74,9 +74,13 @@ class EncodingParams:
 DEFAULT_PARAMS = EncodingParams()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FaceRecord:
-    """What the pipeline found in one image. ``error`` is set when no faceprint was made."""
+    """What the pipeline found in one image. ``error`` is set when no faceprint was made.
+
+    Two records are equal when every field is, arrays compared by value (``np.array_equal``:
+    the same numbers, not "close"). Records hold arrays, so they are not hashable.
+    """
 
     file_id: str
     sha256: str
@@ -90,6 +94,17 @@ class FaceRecord:
     def acquired(self) -> bool:
         """True when a face was found and encoded (otherwise a failure to acquire)."""
         return self.encoding is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FaceRecord):
+            return NotImplemented
+        same = (self.file_id, self.sha256, self.box, self.image_size, self.error) == \
+            (other.file_id, other.sha256, other.box, other.image_size, other.error)
+        return same and all(
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in ((self.landmarks68, other.landmarks68), (self.encoding, other.encoding)))
+
+    __hash__ = None  # type: ignore[assignment]  # holds mutable arrays
 
 
 @dataclass
@@ -329,9 +344,13 @@ def encode_set(set: str | Sequence[str] | None = None, params: EncodingParams = 
 
 
 def require_face(record: FaceRecord) -> FaceRecord:
-    """Raise the recorded detection error if ``record`` has no faceprint."""
+    """Raise :class:`FaceDetectionError` (the recorded detection error) if ``record`` has no faceprint.
+
+    Only detection problems are recorded instead of raised (see :func:`encode_array`), so
+    ``except FaceDetectionError`` (or its base, ``CourseError``) catches a photo without a face.
+    """
     if not record.acquired:
-        raise CourseError(record.error or f"No faceprint for {record.file_id}.")
+        raise FaceDetectionError(record.error or f"No faceprint for {record.file_id}.")
     return record
 
 

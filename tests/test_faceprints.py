@@ -127,3 +127,34 @@ def test_batch_of_changed_copies_equals_one_at_a_time(entry, isolated: Path) -> 
     for t in transforms:
         alone = faceprints.encode_array(t.apply(image), name="alone")
         assert np.array_equal(batch[t.variant].records[0].encoding, alone.encoding), t.variant
+
+
+# --------------------------------------------------------------------------- records and errors
+
+
+def _record(encoding: np.ndarray | None, error: str | None = None) -> faceprints.FaceRecord:
+    landmarks = None if encoding is None else np.arange(136, dtype=np.float64).reshape(68, 2)
+    box = None if encoding is None else (10, 90, 90, 10)
+    return faceprints.FaceRecord("f", "ab" * 32, box, landmarks, encoding, (100, 100), error)
+
+
+def test_face_records_compare_by_value() -> None:
+    """``==`` compares the arrays' values (it used to raise: dataclass equality on numpy arrays)."""
+    a = _record(np.linspace(-0.25, 0.25, 128))
+    assert a == _record(np.linspace(-0.25, 0.25, 128))  # equal values, different array objects
+    assert a != _record(np.linspace(-0.25, 0.25, 128) + 2.0 ** -10)
+    assert a != _record(None, "no face") and _record(None, "no face") == _record(None, "no face")
+    assert a != "not a record"
+    assert a in [_record(None, "no face"), _record(np.linspace(-0.25, 0.25, 128))]
+    with pytest.raises(TypeError):
+        hash(a)  # mutable arrays inside: not hashable, so never a dict key or set member by accident
+
+
+def test_require_face_keeps_the_detection_error_catchable() -> None:
+    from facecourse.errors import CourseError, FaceDetectionError
+
+    record = _record(None, "No face found in 'x.jpg' (100x100 pixels).")
+    with pytest.raises(FaceDetectionError, match="No face found in 'x.jpg'") as caught:
+        faceprints.require_face(record)
+    assert isinstance(caught.value, CourseError)  # and still a CourseError, as before
+    assert faceprints.require_face(_record(np.zeros(128))).acquired
