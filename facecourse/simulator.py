@@ -78,7 +78,9 @@ __all__ = [
     "simulator_state",
 ]
 
-#: Largest gallery the slider offers: the number of photos Clearview claimed in 2020 (article).
+#: Largest gallery the slider offers: about 3 billion, the number of photos Clearview claimed in
+#: January 2020 (the article). A dated claim, not its current size: it claimed more than 10 billion by
+#: 2022 (Garante press release, 2022-03-09).
 MAX_GALLERY = 3_000_000_000
 
 #: Settings the simulator starts from (the keyword arguments of :func:`simulator_state`). The
@@ -146,7 +148,8 @@ SCENARIOS: dict[str, Scenario] = {
             "a", "(a) police search of a scraped web gallery (Clearview-style)",
             dict(gallery_size=MAX_GALLERY, threshold=0.5, searches_per_day=30, prevalence=0.5,
                  human_review=True, reviewer_false_accept=0.1, reviewer_false_reject=0.05),
-            "one force's investigators run 30 searches a day against 3 billion scraped faces; half of "
+            "one force's investigators run 30 searches a day against 3 billion scraped faces (the size "
+            "Clearview claimed in January 2020; its later claims were larger); half of "
             "the people they search for have a photo in the gallery; an officer reviews every candidate, "
             "wrongly confirming 1 false candidate in 10 and wrongly rejecting 1 true one in 20",
         ),

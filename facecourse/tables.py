@@ -8,13 +8,17 @@ their functions here, each with a unit test in ``tests/test_tables.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from . import metrics, search
+from numpy.typing import ArrayLike
 
-__all__ = ["false_candidate_table", "independence_table"]
+from . import metrics, policy, search
+
+__all__ = ["false_candidate_table", "independence_table", "access_answers_table", "measured_rates_table",
+           "fmr_sweep_table", "stadium_table", "verification_table"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,4 +73,153 @@ def independence_table(cross: np.ndarray, fpir_curves: Mapping[float, object], s
             rows.append({"T": f"{t:.2f}", "N": n, "FMR (probe vs gallery)": f"{fmr:.3%}",
                          "FPIR measured": f"{curve.fpir[n - 1]:.1%}",  # type: ignore[attr-defined]
                          "1 - (1 - FMR)^N": f"{search.probability_of_false_candidate(fmr, n):.1%}"})
+    return metrics.format_table(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 06 (access requests) and lesson 07 (policy lab)
+# ---------------------------------------------------------------------------------------------
+
+
+def access_answers_table(own: ArrayLike, nearest_stranger: ArrayLike, stranger_count_at: Callable[[float], int],
+                         thresholds: Sequence[float]) -> str:
+    """Lesson 06: how complete and how safe photo-based access answers are, threshold by threshold.
+
+    ``own[i]`` is the distance from requester i's new photo to their own gallery entry,
+    ``nearest_stranger[i]`` to the nearest entry of anybody else; ``stranger_count_at(t)`` counts
+    stranger entries within ``t`` over all requests. Each share is "k of n (rate; Wilson 95 % CI)".
+
+    >>> print(access_answers_table([0.1, 0.5], [0.45, 0.7], lambda t: int(t >= 0.45), [0.4, 0.5]))
+    threshold                      complete answers   answers that disclose a stranger  stranger entries
+    ---------  ------------------------------------  ---------------------------------  ----------------
+    0.40          1 of 2 (50.0%; 95% CI 9.5%-90.5%)   0 of 2 (0.0%; 95% CI 0.0%-65.8%)                 0
+    0.50       2 of 2 (100.0%; 95% CI 34.2%-100.0%)  1 of 2 (50.0%; 95% CI 9.5%-90.5%)                 1
+    """
+    own_d = np.asarray(own, dtype=np.float64)
+    near = np.asarray(nearest_stranger, dtype=np.float64)
+    if own_d.shape != near.shape or own_d.ndim != 1 or own_d.size == 0:
+        raise ValueError("own and nearest_stranger must be 1-D arrays of the same non-zero length "
+                         "(one distance per access request).")
+    n = own_d.size
+
+    def share(k: int) -> str:
+        lo, hi = metrics.wilson_interval(k, n)
+        return f"{k} of {n} ({k / n:.1%}; 95% CI {lo:.1%}-{hi:.1%})"
+
+    rows = [{"threshold": f"{t:.2f}",
+             "complete answers": share(int((own_d <= t).sum())),
+             "answers that disclose a stranger": share(int((near <= t).sum())),
+             "stranger entries": f"{stranger_count_at(t)}"} for t in thresholds]
+    return metrics.format_table(rows)
+
+
+def measured_rates_table(measured: Any, thresholds: Sequence[float]) -> str:
+    """Lesson 07: FMR and FNIR with counts and Wilson intervals at each threshold.
+
+    ``measured`` is a :class:`facecourse.simulator.MeasuredRates`.
+
+    >>> from facecourse.simulator import MeasuredRates
+    >>> m = MeasuredRates.from_scores([0.3, 0.5, 0.7, 0.9], [0.2, 0.4, float("inf")])
+    >>> print(measured_rates_table(m, [0.5]))
+    threshold  FMR  false matches    FMR 95% CI  FNIR  missed mates    FNIR 95% CI
+    ---------  ---  -------------  ------------  ----  ------------  -------------
+    0.50       0.5          2 / 4  0.15 to 0.85  0.33         1 / 3  0.061 to 0.79
+    """
+    rows = []
+    for t in thresholds:
+        fmr, fnir = measured.fmr_at(t), measured.fnir_at(t)
+        rows.append({"threshold": f"{t:.2f}", "FMR": f"{fmr.fmr:.2g}",
+                     "false matches": f"{fmr.false_matches:,} / {fmr.nonmated_count:,}",
+                     "FMR 95% CI": f"{fmr.fmr_ci[0]:.2g} to {fmr.fmr_ci[1]:.2g}",
+                     "FNIR": f"{fnir.rate:.2g}", "missed mates": f"{fnir.count} / {fnir.total}",
+                     "FNIR 95% CI": f"{fnir.ci_low:.2g} to {fnir.ci_high:.2g}"})
+    return metrics.format_table(rows)
+
+
+def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], fnir: float,
+                    measured_first: bool = True) -> str:
+    """Lesson 07, scenario (a): what a deployment yields at lower and lower FMRs.
+
+    ``settings`` are simulator settings (gallery size, searches a day, prevalence, reviewer rates);
+    the first FMR is labelled "measured" when ``measured_first``, the others "assumed".
+
+    >>> s = dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5, human_review=False)
+    >>> print(fmr_sweep_table(s, [1e-3, 1e-5], fnir=0.0))
+    FMR               false candidates per search  false leads/day after review  true leads/day    PPV
+    ----------------  ---------------------------  ----------------------------  --------------  -----
+    0.001 (measured)                            1                            10               5  33.3%
+    1e-05 (assumed)                          0.01                           0.1               5    98%
+    """
+    f = np.asarray(fmrs, dtype=np.float64)
+    review = bool(settings.get("human_review", False))
+    out = policy.simulate_deployment(
+        gallery_size=settings["gallery_size"], fmr=f, fnir=fnir, searches_per_day=settings["searches_per_day"],
+        prevalence=settings["prevalence"], human_review=review,
+        reviewer_false_accept=settings.get("reviewer_false_accept", 0.0) if review else 0.0,
+        reviewer_false_reject=settings.get("reviewer_false_reject", 0.0) if review else 0.0)
+    true_leads = np.broadcast_to(out.true_leads_per_day, f.shape)
+    rows = [{"FMR": f"{x:.3g}" + (" (measured)" if i == 0 and measured_first else " (assumed)"),
+             "false candidates per search": f"{x * settings['gallery_size']:,.3g}",
+             "false leads/day after review": f"{fl:,.3g}", "true leads/day": f"{tl:.3g}",
+             "PPV": f"{100 * p:.3g}%"}
+            for i, (x, fl, tl, p) in enumerate(zip(f, out.false_candidates_per_day, true_leads, out.ppv))]
+    return metrics.format_table(rows)
+
+
+def stadium_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequence[float]) -> str:
+    """Lesson 07, scenario (b): alerts, innocent people flagged and leads after review, per threshold.
+
+    >>> from facecourse.simulator import MeasuredRates
+    >>> m = MeasuredRates.from_scores([0.3, 0.5, 0.7, 0.9], [0.2, 0.4, 0.45])
+    >>> s = dict(gallery_size=10, searches_per_day=100, prevalence=0.1, human_review=True,
+    ...          reviewer_false_accept=0.1, reviewer_false_reject=0.0)
+    >>> print(stadium_table(m, s, [0.4]))
+    threshold   FMR  alerts to check/day  innocent entrants flagged/day  false leads/day after review  true leads/day  PPV after review
+    ---------  ----  -------------------  -----------------------------  ----------------------------  --------------  ----------------
+    0.40       0.25                  254                             94                          24.8            6.67             21.2%
+    """
+    from facecourse import simulator  # late import: simulator imports widgets
+
+    rows = []
+    for t in thresholds:
+        raw = simulator.simulator_state(measured=measured, **{**settings, "threshold": t, "human_review": False}).outcome
+        reviewed = simulator.simulator_state(measured=measured, **{**settings, "threshold": t})
+        o = reviewed.outcome
+        rows.append({"threshold": f"{t:.2f}", "FMR": f"{o.fmr:.2g}",
+                     "alerts to check/day": f"{raw.true_leads_per_day + raw.false_candidates_per_day:,.0f}",
+                     "innocent entrants flagged/day": f"{raw.searches_with_false_lead_per_day:,.0f}",
+                     "false leads/day after review": f"{o.false_candidates_per_day:,.1f}",
+                     "true leads/day": f"{o.true_leads_per_day:.2f}",
+                     "PPV after review": reviewed.fields()["ppv"]})
+    return metrics.format_table(rows)
+
+
+def verification_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequence[float]) -> str:
+    """Lesson 07, scenario (c): impostors accepted a year and genuine customers refused a day.
+
+    Where no false match was measured the FMR is not 0: the table says "0 measured" and gives the
+    upper end of the Wilson interval ("up to"), as it does for refusals.
+
+    >>> from facecourse.simulator import MeasuredRates
+    >>> m = MeasuredRates.from_scores([0.5, 0.7, 0.9, 1.1], [0.2, 0.4, 0.6])
+    >>> s = dict(gallery_size=1, searches_per_day=1_000, prevalence=0.9, human_review=False)
+    >>> print(verification_table(m, s, [0.3, 0.6]))
+    threshold  false matches      impostors accepted/year  missed mates  genuine customers refused/day
+    ---------  -------------  ---------------------------  ------------  -----------------------------
+    0.30               0 / 4  0 measured (up to 17,881.0)         2 / 3                600 (up to 845)
+    0.60               1 / 4     9,125.0 (up to 25,526.6)         0 / 3                  0 (up to 505)
+    """
+    n = measured.nonmated_count
+    genuine = settings["searches_per_day"] * settings["prevalence"]
+    impostors = settings["searches_per_day"] - genuine
+    rows = []
+    for t in thresholds:
+        fm = measured.fmr_at(t).false_matches
+        upper = metrics.wilson_interval(fm, n)[1]
+        r = measured.fnir_at(t)
+        accepted = f"{impostors * fm / n * 365:,.1f}" if fm else "0 measured"
+        rows.append({"threshold": f"{t:.2f}", "false matches": f"{fm} / {n:,}",
+                     "impostors accepted/year": accepted + f" (up to {impostors * upper * 365:,.1f})",
+                     "missed mates": f"{r.count} / {r.total}",
+                     "genuine customers refused/day": f"{genuine * r.rate:,.0f} (up to {genuine * r.ci_high:,.0f})"})
     return metrics.format_table(rows)

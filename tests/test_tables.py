@@ -5,8 +5,9 @@ from __future__ import annotations
 import doctest
 
 import numpy as np
+import pytest
 
-from facecourse import metrics, tables
+from facecourse import metrics, simulator, tables
 
 
 def _cells(table: str, row: int) -> list[str]:
@@ -41,3 +42,60 @@ def test_independence_table() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(tables).failed == 0
+
+
+# ----------------------------------------------------------------------------- lessons 06 and 07
+
+
+def test_access_answers_table_counts_shares_and_strangers() -> None:
+    # Three requests: own distances 0.1, 0.3, 0.55 and nearest strangers 0.5, 0.7, 0.45.
+    # At 0.5: complete 2 of 3 (0.1, 0.3), disclosing 2 of 3 (0.5, 0.45); the stranger count is passed through.
+    table = tables.access_answers_table([0.1, 0.3, 0.55], [0.5, 0.7, 0.45], lambda t: 7, [0.5])
+    row = table.splitlines()[2]
+    assert row.startswith("0.50") and row.count("2 of 3 (66.7%") == 2 and row.endswith(" 7")
+    with pytest.raises(ValueError, match="same non-zero length"):
+        tables.access_answers_table([0.1], [0.2, 0.3], lambda t: 0, [0.5])
+
+
+def _hand_made() -> "simulator.MeasuredRates":
+    # Non-mated distances 0.3, 0.5, 0.7, 0.9 (n = 4); mated searches find their mate at 0.2, 0.4, 0.45.
+    return simulator.MeasuredRates.from_scores([0.3, 0.5, 0.7, 0.9], [0.2, 0.4, 0.45])
+
+
+def test_measured_rates_table() -> None:
+    # At 0.5: 0.3 and 0.5 are false matches -> 2 / 4 = 0.5; all three mates within 0.5 -> FNIR 0 / 3.
+    assert _cells(tables.measured_rates_table(_hand_made(), [0.5]), 2)[:6] == ["0.50", "0.5", "2", "/", "4", "0.15"]
+    assert "0 / 3" in tables.measured_rates_table(_hand_made(), [0.5])
+
+
+def test_fmr_sweep_table_labels_and_arithmetic() -> None:
+    # N = 1,000, 10 searches a day, half enrolled (E = U = 5), no review:
+    # false leads = FMR (5 x 999 + 5 x 1000) = FMR x 9,995 -> 9.995 at 1e-3 ("10"); true leads 5.
+    table = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5), [1e-3, 1e-5], 0.0)
+    assert _cells(table, 2) == ["0.001", "(measured)", "1", "10", "5", "33.3%"]
+    assert _cells(table, 3)[:2] == ["1e-05", "(assumed)"]
+    # with review a = 0.1 the false leads fall tenfold (0.9995 -> "1") and r = 0.5 halves the true ones (2.5)
+    reviewed = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5, human_review=True,
+                                           reviewer_false_accept=0.1, reviewer_false_reject=0.5), [1e-3], 0.0)
+    assert _cells(reviewed, 2)[2:5] == ["1", "1", "2.5"]
+
+
+def test_stadium_table_by_hand() -> None:
+    # Threshold 0.4: FMR 1/4. S = 100, p = 0.1 -> E = 10, U = 90, N = 10. Raw false candidates
+    # 0.25 x (10 x 9 + 90 x 10) = 247.5; FNIR 1/3 (0.45 missed) -> true 6.67; alerts 254.2 -> "254".
+    # Innocent flagged: 10 (1 - .75^9) + 90 (1 - .75^10) = 9.25 + 84.93 = 94.2 -> "94"; after review x 0.1 = 24.75.
+    s = dict(gallery_size=10, searches_per_day=100, prevalence=0.1, human_review=True,
+             reviewer_false_accept=0.1, reviewer_false_reject=0.0)
+    assert _cells(tables.stadium_table(_hand_made(), s, [0.4]), 2) == ["0.40", "0.25", "254", "94", "24.8", "6.67",
+                                                                        "21.2%"]
+
+
+def test_verification_table_never_prints_an_unmeasured_zero_as_zero() -> None:
+    # 1,000 attempts a day, 90 % genuine: 900 genuine, 100 impostors. Non-mated 0.5, 0.7, 0.9, 1.1.
+    # At 0.3 no false match: "0 measured", up to the Wilson upper end for 0/4 (3.8416 / 7.8416 = 0.4899)
+    # x 100 x 365 = 17,881.0. Mates 0.2, 0.4, 0.6: two missed at 0.3 -> 600 refused a day.
+    m = simulator.MeasuredRates.from_scores([0.5, 0.7, 0.9, 1.1], [0.2, 0.4, 0.6])
+    table = tables.verification_table(m, dict(gallery_size=1, searches_per_day=1_000, prevalence=0.9), [0.3, 0.6])
+    assert "0 measured (up to 17,881.0)" in table.splitlines()[2]
+    assert _cells(table, 2)[-4:] == ["600", "(up", "to", "845)"]
+    assert _cells(table, 3)[4] == "9,125.0"  # 100 x 1/4 x 365
