@@ -4,6 +4,11 @@
     verify                check every downloaded image against the manifest, report problems
     withdraw PERSON_ID    record that a person withdrew consent and delete all that was derived from them
     forget-my-images      delete everything the course derived from the photos in my_images/
+    build-class-cache DIR [--workers N]
+                          compute every faceprint the lessons and exercises need into DIR, with a hash
+                          index, for a whole class to read (set FACECOURSE_CLASS_CACHE=DIR; docs/classroom.md)
+    check-class-cache [DIR]
+                          verify every file of a class cache against its hash index (default: FACECOURSE_CLASS_CACHE)
 """
 
 from __future__ import annotations
@@ -37,6 +42,28 @@ def main(argv: list[str]) -> int:
 
             report = withdraw_consent(args[0], note=" ".join(args[1:]))
             print(report)
+        elif command == "build-class-cache" and len(args) in (1, 3) and (len(args) == 1 or args[1] == "--workers"):
+            from .classcache import build
+
+            try:
+                workers = int(args[2]) if len(args) == 3 else None
+            except ValueError:
+                print(f"error: --workers needs a whole number, not '{args[2]}'", file=sys.stderr)
+                return 2
+            index = build(args[0], workers=workers)
+            print(f"Class cache {args[0]}: {len(index['files'])} faceprint files, hash index {args[0]}/index.json.")
+            for job in index["jobs"]:
+                print(f"  {job['files']:>5} {job['name']} ({job['used_by']})")
+            print(f"Give every student's server FACECOURSE_CLASS_CACHE={args[0]} (mounted read-only).")
+        elif command == "check-class-cache" and len(args) <= 1:
+            from .classcache import status
+
+            info = status(args[0] if args else None)
+            print(f"Class cache {info['folder']}, built {info['built']}: {info['files']} files, "
+                  f"{len(info['bad'])} not matching the index; withdrawn: {', '.join(info['withdrawn']) or 'nobody'}.")
+            for rel in info["bad"]:
+                print("  bad:", rel)
+            return 1 if info["bad"] else 0
         elif command == "forget-my-images":
             from .privacy import forget_my_images
 

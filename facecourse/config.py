@@ -8,6 +8,7 @@ shared servers can redirect it without touching code.
 | ``FACECOURSE_IMAGE_MIRROR`` | (unset: the pinned upstream on GitHub) | a local folder (or URL) to fetch images from   |
 | ``FACECOURSE_IMAGE_DIR``    | ``sample_images/downloaded/``          | where verified images are kept (may be shared, read-only) |
 | ``FACECOURSE_CACHE_DIR``    | ``.facecourse-cache/``                 | every file the course derives (encodings...)   |
+| ``FACECOURSE_CLASS_CACHE``  | (unset: none)                          | an instructor's read-only, verified class cache, read before computing |
 | ``FACECOURSE_MY_IMAGES``    | ``my_images/``                         | a student's own consenting photos (never committed) |
 | ``FACECOURSE_PROGRESS``     | ``1``                                  | ``0`` hides progress bars (the tests do)       |
 """
@@ -49,6 +50,15 @@ def image_dir() -> Path:
 def cache_dir() -> Path:
     """The single folder for every file the course derives from the images."""
     return _env_path("FACECOURSE_CACHE_DIR", course_root() / ".facecourse-cache")
+
+
+def class_cache_dir() -> Path | None:
+    """The class cache built by ``python -m facecourse build-class-cache DIR``, if one is set.
+
+    Read (never written) before a faceprint is computed; see :mod:`facecourse.classcache`.
+    """
+    value = os.environ.get("FACECOURSE_CLASS_CACHE", "").strip()
+    return Path(value).expanduser().resolve() if value else None
 
 
 def image_mirror() -> str | None:

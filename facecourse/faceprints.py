@@ -17,17 +17,24 @@ SHA-256 plus a digest of every parameter and library version that can change the
 so a changed image or setting is never served a stale faceprint, and re-running a notebook
 costs almost nothing. Every cached file is named after the source image's hash, which is
 how :func:`facecourse.privacy.purge_person` finds and deletes them.
+
+On a shared server a read-only **class cache** (``FACECOURSE_CLASS_CACHE``, built once by the
+instructor with ``python -m facecourse build-class-cache DIR``; see :mod:`facecourse.classcache`)
+is consulted after a student's own cache and before computing: a file there is used only if its
+key and its SHA-256 match the class cache's hash index. Results are still written only to the
+student's own cache.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +212,13 @@ def _scale_box(box: Box, factor: float, size: tuple[int, int]) -> Box:
 # --------------------------------------------------------------------------- the cache
 
 
+def cache_relpath(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *,
+                  area: str = "faceprints") -> str:
+    """The cache file's path relative to a cache folder (the same in a student's and the class cache)."""
+    suffix = f"--{hashlib.sha256(variant.encode()).hexdigest()[:16]}" if variant else ""
+    return f"{area}/{params.key()}/{sha256}{suffix}.npz"
+
+
 def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *,
                area: str = "faceprints") -> Path:
     """Where the faceprint of an image (or of a ``variant`` derived from it) is cached.
@@ -212,8 +226,7 @@ def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: st
     ``area`` separates the research images (``faceprints``) from a student's own photos
     (``my_images/faceprints``), which ``forget_my_images`` deletes as a whole.
     """
-    suffix = f"--{hashlib.sha256(variant.encode()).hexdigest()[:16]}" if variant else ""
-    return config.cache_dir() / area / params.key() / f"{sha256}{suffix}.npz"
+    return config.cache_dir() / cache_relpath(sha256, params, variant, area=area)
 
 
 def _save(path: Path, record: FaceRecord) -> None:
@@ -231,7 +244,7 @@ def _save(path: Path, record: FaceRecord) -> None:
     os.replace(tmp, path)  # atomic: a crash never leaves half a cache file
 
 
-def _load(path: Path, file_id: str, sha256: str) -> FaceRecord | None:
+def _load(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None:
     try:
         with np.load(path) as z:
             box = tuple(int(v) for v in z["box"]) or None
@@ -243,16 +256,30 @@ def _load(path: Path, file_id: str, sha256: str) -> FaceRecord | None:
         return None  # unreadable cache file: recompute it
 
 
-def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: EncodingParams = DEFAULT_PARAMS,
-                  *, variant: str = "", file_id: str = "", area: str = "faceprints") -> FaceRecord:
-    """Return the cached record for (image hash, params, variant) or compute and cache it."""
+def lookup(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *, file_id: str = "",
+           area: str = "faceprints") -> FaceRecord | None:
+    """The cached record for (image hash, params, variant), or None: the student's own cache first,
+    then (research images only) the verified class cache. Never computes, never writes."""
     path = cache_path(sha256, params, variant, area=area)
     if path.exists():
         record = _load(path, file_id, sha256)
         if record is not None:
             return record
+    if area != "faceprints":
+        return None  # a student's own photos are never looked up in a shared cache
+    from . import classcache
+
+    return classcache.lookup(sha256, params, variant, file_id=file_id)
+
+
+def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: EncodingParams = DEFAULT_PARAMS,
+                  *, variant: str = "", file_id: str = "", area: str = "faceprints") -> FaceRecord:
+    """Return the cached record for (image hash, params, variant) or compute and cache it."""
+    record = lookup(sha256, params, variant, file_id=file_id, area=area)
+    if record is not None:
+        return record
     record = compute()
-    _save(path, record)
+    _save(cache_path(sha256, params, variant, area=area), record)
     return record
 
 
@@ -298,8 +325,83 @@ def _worker(args: tuple[ManifestEntry, EncodingParams]) -> FaceRecord:
 
 
 def default_workers() -> int:
-    """Worker processes for encoding: one per core, at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """Worker processes for encoding: one per CPU this process may really use, at most 4."""
+    return max(1, min(4, available_cpus()))
+
+
+def available_cpus(*, affinity: Iterable[int] | None = None, cgroup_root: Path | str = "/sys/fs/cgroup",
+                   proc_cgroup: Path | str = "/proc/self/cgroup") -> int:
+    """How many CPUs this process may use: its CPU affinity, capped by a container's CPU quota.
+
+    ``os.cpu_count()`` counts the machine's CPUs. A process pinned with ``taskset`` may use fewer
+    (``os.sched_getaffinity``), and a container limited to 1 CPU on a 64-core node (a JupyterHub
+    pod with ``cpu_limit: 1``) gets 1 CPU's worth of time however many it sees: the quota is
+    cgroup v2's ``cpu.max`` (``"100000 100000"``) or cgroup v1's ``cpu.cfs_quota_us`` /
+    ``cpu.cfs_period_us``, in this process's cgroup or any parent. A fractional quota is rounded
+    down (1.5 CPUs: one worker; a second would only be throttled, and each worker loads dlib's
+    models), never below 1. ``affinity``, ``cgroup_root`` and ``proc_cgroup`` exist for the tests.
+    """
+    if affinity is not None:
+        cpus = len(set(affinity))
+    elif hasattr(os, "sched_getaffinity"):
+        cpus = len(os.sched_getaffinity(0))
+    else:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(Path(cgroup_root), Path(proc_cgroup))
+    if quota is not None:
+        cpus = min(cpus, max(1, math.floor(quota + 1e-9)))
+    return max(1, cpus)
+
+
+def _cgroup_cpu_quota(root: Path, proc_cgroup: Path) -> float | None:
+    """The tightest CPU quota (in CPUs) on this process's cgroup and its parents, or None."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, rel = parts
+        rel = rel.strip().lstrip("/")
+        if hierarchy == "0" and controllers == "":  # cgroup v2 (unified)
+            limits += [q for d in _cgroup_dirs(root, rel) if (q := _read_v2_quota(d / "cpu.max")) is not None]
+        elif "cpu" in controllers.split(","):  # cgroup v1
+            for mount in (root / controllers, root / "cpu,cpuacct", root / "cpu"):
+                if mount.is_dir():
+                    limits += [q for d in _cgroup_dirs(mount, rel) if (q := _read_v1_quota(d)) is not None]
+                    break
+    return min(limits) if limits else None
+
+
+def _cgroup_dirs(mount: Path, rel: str) -> list[Path]:
+    """The cgroup's folder and its parents up to the mount point (those that exist).
+
+    Inside a container the path in /proc/self/cgroup may not exist under the mount (the mount
+    already is the container's cgroup): then only the mount point itself is read.
+    """
+    here = mount / rel if rel else mount
+    dirs = [here, *[p for p in here.parents if mount in p.parents or p == mount]] if here != mount else [mount]
+    return [d for d in dirs if d.is_dir()]
+
+
+def _read_v2_quota(path: Path) -> float | None:
+    try:
+        quota, period = path.read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _read_v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
@@ -314,8 +416,7 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
     records: list[FaceRecord | None] = [None] * len(entries)
     missing = []
     for i, entry in enumerate(entries):
-        path = cache_path(entry.sha256, params)
-        record = _load(path, entry.file_id, entry.sha256) if path.exists() else None
+        record = lookup(entry.sha256, params, file_id=entry.file_id)
         if record is None:
             missing.append(i)
         else:
@@ -376,7 +477,7 @@ def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingP
     out = []
     for t in transforms:
         path = cache_path(entry.sha256, params, t.variant)
-        record = _load(path, entry.file_id, entry.sha256) if path.exists() else None
+        record = lookup(entry.sha256, params, t.variant, file_id=entry.file_id)
         if record is None:
             if image is None:
                 image = load_photo(entry, manifest=manifest)  # load once for all transforms
@@ -407,9 +508,20 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
     entries = [manifest[e.file_id] for e in entries]
     transforms = tuple(transforms)
     jobs = [(e, transforms, params) for e in entries]
-    cached = [all(cache_path(e.sha256, params, t.variant).exists() for t in transforms) for e in entries]
+    found: dict[str, list[FaceRecord]] = {}  # photos whose every changed copy is cached (own or class cache)
+    todo = []
+    for job in jobs:
+        e = job[0]
+        records = []
+        for t in transforms:
+            record = lookup(e.sha256, params, t.variant, file_id=e.file_id)
+            if record is None:
+                todo.append(job)
+                break
+            records.append(record)
+        else:
+            found[e.file_id] = records
     workers = default_workers() if workers is None else workers
-    todo = [job for job, done in zip(jobs, cached) if not done]
     results: dict[str, list[FaceRecord]] = {t.variant: [] for t in transforms}
     if todo and workers > 1 and len(todo) > 2:
         from .dataset import fetch
@@ -424,7 +536,7 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
                     zip(todo, progress(map(_variants_worker, todo), desc="Encoding changed copies",
                                        unit="img", total=len(todo)))}
     for job in jobs:
-        records = computed.get(job[0].file_id) or _variants_worker(job)
+        records = computed.get(job[0].file_id) or found.get(job[0].file_id) or _variants_worker(job)
         for t, record in zip(transforms, records):
             results[t.variant].append(record)
     return {t.variant: EncodingSet(list(entries), results[t.variant]) for t in transforms}

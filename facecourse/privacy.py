@@ -10,7 +10,8 @@ and follows two rules that make deletion complete and checkable:
 
 :func:`purge_images` deletes both kinds for a set of image hashes. :func:`withdraw_consent`
 records a withdrawal in ``sample_images/revocations.csv`` (so no function returns the
-person again) and purges everything derived from their photos.
+person again) and purges everything derived from their photos, including the instructor's
+class cache (``FACECOURSE_CLASS_CACHE``, :mod:`facecourse.classcache`) when it is set and writable.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ class PurgeReport:
     """What a purge deleted (paths relative to the cache folder)."""
 
     deleted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what could not be done, and how to do it
 
     def __str__(self) -> str:
-        if not self.deleted:
-            return "Nothing derived from these images was found in the course cache."
-        return f"Deleted {len(self.deleted)} derived file(s) from {config.cache_dir()}."
+        text = ("Nothing derived from these images was found in the course cache." if not self.deleted
+                else f"Deleted {len(self.deleted)} derived file(s) from {config.cache_dir()}.")
+        return "\n".join([text, *self.notes])
 
 
 def purge_images(hashes: Iterable[str]) -> PurgeReport:
@@ -98,6 +100,13 @@ def withdraw_consent(person_id: str, note: str = "", *, when: str | None = None)
                 writer.writerow(["person_id", "date", "note"])
             writer.writerow([person_id, when or date.today().isoformat(), note])
     report = purge_images(e.sha256 for e in entries)
+    from . import classcache
+
+    shared = classcache.purge([e.sha256 for e in entries], person_id)
+    if shared.deleted:
+        report.notes.append(f"Deleted {len(shared.deleted)} file(s) from the class cache {shared.folder}.")
+    if shared.problem:
+        report.notes.append(shared.problem)
     from .dataset import local_path
 
     for entry in entries:

@@ -1,0 +1,428 @@
+"""A class cache: every faceprint the lessons and exercises need, computed once for a whole class.
+
+On a shared server (JupyterHub) each student has their own cache (``FACECOURSE_CACHE_DIR``), and
+without help every student's first run of lesson 01 computes the same thousands of faceprints
+again. Instead the instructor runs, once::
+
+    python -m facecourse build-class-cache /srv/facecourse-class-cache
+
+and every student's server gets ``FACECOURSE_CLASS_CACHE=/srv/facecourse-class-cache``, mounted
+read-only. A student's kernel then looks for a faceprint in their own cache, then in the class
+cache, and computes it only when neither has it. It writes only to its own cache.
+
+The folder is laid out exactly like a student's cache (``faceprints/<key>/<image sha256>[--<variant>].npz``,
+where ``<key>`` is :meth:`facecourse.faceprints.EncodingParams.key`: a digest of every parameter
+and of the dlib and model versions), plus ``index.json``, written last by the build. For every
+file the index records its SHA-256, its key, the parameters in clear, the variant (e.g. a blur
+level), and the image and person it was derived from. A kernel uses a class-cache file only if
+
+1. the index lists it under the key this kernel computes with (same parameters, same library and
+   model versions: a class cache built with another dlib is *stale* and ignored, with a warning);
+2. its bytes have the SHA-256 the index records (a damaged or *tampered* file is ignored, with a
+   warning, and the faceprint is computed locally);
+3. the person it was derived from has not withdrawn consent, according to the student's own copy
+   of ``sample_images/revocations.csv`` *and* to the class cache's index (a stale class cache
+   that still holds a withdrawn person's files is never read for them).
+
+The hash index protects against stale, damaged and half-written files. It is not a signature: it
+sits beside the files, so the folder must be writable only by the instructor (mount it read-only
+for students; the build makes every file read-only).
+
+:func:`purge` (called by ``python -m facecourse withdraw PERSON`` when ``FACECOURSE_CLASS_CACHE`` is
+set and writable) deletes a withdrawn person's files and records the withdrawal in the index.
+
+Only faceprints are shared. Lesson 06's search index is each student's own working state (they
+erase entries from it) and stays in their own cache; lesson 01's detector timings are measured
+live, not cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .errors import CourseError
+from .manifest import Manifest, ManifestEntry, load_manifest
+from .progress import progress
+
+INDEX_NAME = "index.json"
+FORMAT = 1
+
+
+class ClassCacheWarning(UserWarning):
+    """A class-cache file was not used (stale, damaged or withdrawn): the kernel computes locally."""
+
+
+# --------------------------------------------------------------------------- what the course needs
+
+
+@dataclass(frozen=True)
+class Job:
+    """One batch of faceprints a lesson or exercise computes: photos x parameters x changed copies."""
+
+    name: str
+    used_by: str
+    entries: tuple[ManifestEntry, ...]
+    params: Any  # faceprints.EncodingParams
+    transforms: tuple[Any, ...] = ()  # faceprints.Transform; empty: the photos as published
+
+    @property
+    def files(self) -> int:
+        return len(self.entries) * max(1, len(self.transforms))
+
+    def variants(self) -> list[str]:
+        return [t.variant for t in self.transforms] or [""]
+
+
+def course_jobs(manifest: Manifest | None = None) -> list[Job]:
+    """Every ``encode_set`` / ``encode_entries`` / ``encode_variants`` call of the lessons and exercises.
+
+    Found by reading the notebooks (their default settings); keep it in step with them. The
+    benchmark ``benchmarks/bench_lessons.py`` counts the faceprints each lesson still computes
+    with the class cache in place, which shows when this list has fallen behind.
+    """
+    from . import degrade, detection
+    from .faceprints import DEFAULT_PARAMS, EncodingParams
+
+    m = manifest or load_manifest()
+    london = m.photos(["london_neutral", "london_smiling"])
+    neutral = m.photos("london_neutral")
+    n_people = 51  # lessons 01 and 03: N_PEOPLE = 51, every second participant
+    people = neutral[:: max(1, len(neutral) // n_people)][:n_people]
+    conditions = detection.conditions_with_low_light()
+    assert {c.variant for c in degrade.conditions()} <= {c.variant for c in conditions}
+    return [
+        Job("every photo as published", "lessons 00-06, exercises 02-05", tuple(m.photos()), DEFAULT_PARAMS),
+        Job("London photos, 68-point landmark model", "lesson 02", tuple(london), EncodingParams(landmark_model="large")),
+        # lesson 02 draws 10 people at random for this; computing all London photos keeps the
+        # class cache right whatever the draw (about 1 s per photo, once).
+        Job("London photos, num_jitters=10", "lesson 02", tuple(london), EncodingParams(num_jitters=10)),
+        Job(f"{len(people)} neutral photos x {len(conditions)} degradations", "lessons 01 and 03, exercise 01",
+            tuple(people), DEFAULT_PARAMS, tuple(conditions)),
+    ]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequence[Job] | None = None,
+          workers: int | None = None) -> dict[str, Any]:
+    """Compute every faceprint of ``jobs`` (default: :func:`course_jobs`) into ``folder``, then index it.
+
+    Files already in ``folder`` whose hash matches the old index are kept (a rebuild after a
+    library upgrade or a new lesson computes only what changed); files no job produces are
+    deleted. The index is written last and atomically, so a kernel never sees half a build.
+    Returns the index.
+    """
+    from . import faceprints
+
+    root = Path(folder).expanduser().resolve()
+    m = manifest or load_manifest()
+    jobs = list(course_jobs(m) if jobs is None else jobs)
+    root.mkdir(parents=True, exist_ok=True)
+    if not os.access(root, os.W_OK):
+        raise CourseError(f"Cannot write to {root}: build the class cache as the user who owns that folder.")
+    old = _read_index(root) or {}
+    saved = {k: os.environ.get(k) for k in ("FACECOURSE_CACHE_DIR", "FACECOURSE_CLASS_CACHE")}
+    os.environ["FACECOURSE_CACHE_DIR"] = str(root)  # the computing functions write where the cache is
+    os.environ.pop("FACECOURSE_CLASS_CACHE", None)  # never read another class cache while building
+    try:
+        _drop_unverified(root, old)
+        for job in progress(jobs, desc="Building the class cache", unit="step"):
+            if job.transforms:
+                faceprints.encode_variants(job.entries, job.transforms, job.params, workers=workers, manifest=m)
+            else:
+                faceprints.encode_entries(job.entries, job.params, workers=workers, manifest=m)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    files: dict[str, dict[str, Any]] = {}
+    wanted = [(job, e, v) for job in jobs for e in job.entries for v in job.variants()]
+    for job, entry, variant in progress(wanted, desc="Hashing the class cache", unit="file"):
+        rel = faceprints.cache_relpath(entry.sha256, job.params, variant)
+        path = root / rel
+        if not path.exists():
+            raise CourseError(f"The build did not produce {rel}; the class cache is incomplete. Run it again.")
+        files[rel] = {"sha256": _sha256(path.read_bytes()), "key": job.params.key(), "variant": variant,
+                      "image_sha256": entry.sha256, "file_id": entry.file_id, "person_id": entry.person_id}
+    keys = {job.params.key(): _describe_params(job.params) for job in jobs}
+    index = {
+        "format": FORMAT,
+        "built": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "keys": keys,
+        "jobs": [{"name": j.name, "used_by": j.used_by, "key": j.params.key(), "files": j.files} for j in jobs],
+        "withdrawn": sorted(m.revoked_people),
+        "files": dict(sorted(files.items())),
+    }
+    _remove_strays(root, set(files))
+    _write_index(root, index)
+    _make_read_only(root)
+    return index
+
+
+def _describe_params(params: Any) -> dict[str, Any]:
+    import dlib
+    import face_recognition_models
+
+    return {**asdict(params), "dlib": dlib.__version__, "models": face_recognition_models.__version__}
+
+
+def _drop_unverified(root: Path, old: dict[str, Any]) -> None:
+    """Before a rebuild: delete faceprint files the old index does not vouch for (they are recomputed)."""
+    listed = old.get("files", {})
+    for path in _faceprint_files(root):
+        rel = path.relative_to(root).as_posix()
+        info = listed.get(rel)
+        if info is None or _sha256(path.read_bytes()) != info.get("sha256"):
+            path.unlink()
+
+
+def _remove_strays(root: Path, keep: set[str]) -> None:
+    for path in _faceprint_files(root):
+        if path.relative_to(root).as_posix() not in keep:
+            path.unlink()
+    for folder in sorted((p for p in (root / "faceprints").rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _faceprint_files(root: Path) -> list[Path]:
+    base = root / "faceprints"
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
+def _make_read_only(root: Path) -> None:
+    """Files read-only for everyone; folders writable by their owner only (who may purge or rebuild)."""
+    for path in [root, *root.rglob("*")]:
+        mode = 0o755 if path.is_dir() else 0o444
+        try:
+            os.chmod(path, mode)
+        except OSError:
+            pass
+
+
+def _write_index(root: Path, index: dict[str, Any]) -> None:
+    tmp = root / f".{INDEX_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, root / INDEX_NAME)  # atomic: a kernel reads the old index or the new one
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- reading (students' kernels)
+
+
+@dataclass
+class _Index:
+    files: dict[str, dict[str, Any]]
+    keys: dict[str, dict[str, Any]]
+    withdrawn: frozenset[str]
+    built: str = ""
+
+
+_INDEXES: dict[Path, tuple[tuple[int, int], _Index | None]] = {}
+_CONSENT: dict[tuple[Any, ...], tuple[frozenset[str], frozenset[str]]] = {}
+_WARNED: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, ClassCacheWarning, stacklevel=4)
+
+
+def _read_index(root: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((root / INDEX_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def _index(root: Path) -> _Index | None:
+    """The parsed index of the class cache at ``root`` (re-read only when the file changes)."""
+    try:
+        st = (root / INDEX_NAME).stat()
+    except OSError:
+        _warn_once(f"noindex:{root}", f"FACECOURSE_CLASS_CACHE={root} has no {INDEX_NAME} (not a class cache built "
+                   "by `python -m facecourse build-class-cache`, or a build is running): it is not used.")
+        return None
+    sig = (st.st_mtime_ns, st.st_size)
+    memo = _INDEXES.get(root)
+    if memo and memo[0] == sig:
+        return memo[1]
+    data = _read_index(root)
+    if data is None:
+        _warn_once(f"badindex:{root}:{sig}", f"{root / INDEX_NAME} cannot be read as a class-cache index "
+                   f"(format {FORMAT}): the class cache is not used. Rebuild it.")
+        index = None
+    else:
+        index = _Index(files=data.get("files", {}), keys=data.get("keys", {}),
+                       withdrawn=frozenset(data.get("withdrawn", [])), built=str(data.get("built", "")))
+    _INDEXES[root] = (sig, index)
+    return index
+
+
+def _consent() -> tuple[frozenset[str], frozenset[str]]:
+    """(people who withdrew consent, hashes of the images still usable) per the student's own manifest."""
+    paths = (config.manifest_path(), config.revocations_path())
+    sig: tuple[Any, ...] = tuple((str(p), *_stat_sig(p)) for p in paths)
+    if sig not in _CONSENT:
+        m = load_manifest()
+        _CONSENT.clear()
+        _CONSENT[sig] = (frozenset(m.revoked_people), frozenset(e.sha256 for e in m.entries()))
+    return _CONSENT[sig]
+
+
+def _stat_sig(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+        return st.st_mtime_ns, st.st_size
+    except OSError:
+        return (0, -1)
+
+
+def lookup(sha256: str, params: Any, variant: str = "", *, file_id: str = "") -> Any:
+    """A verified faceprint record from the class cache, or None (then the kernel computes it).
+
+    Called by :func:`facecourse.faceprints.lookup` after the student's own cache missed.
+    """
+    from . import faceprints
+
+    root = config.class_cache_dir()
+    if root is None:
+        return None
+    index = _index(root)
+    if index is None:
+        return None
+    rel = faceprints.cache_relpath(sha256, params, variant)
+    key = params.key()
+    info = index.files.get(rel)
+    if info is None:
+        _explain_miss(root, index, rel, key, params)
+        return None
+    if info.get("key") != key:
+        _warn_once(f"key:{root}:{rel}", f"class cache {root}: {rel} is indexed under key {info.get('key')}, "
+                   f"not {key}: stale or moved, ignored; computing locally.")
+        return None
+    revoked, usable = _consent()
+    person = str(info.get("person_id", ""))
+    if person in revoked or person in index.withdrawn or sha256 not in usable or info.get("image_sha256") != sha256:
+        _warn_once(f"consent:{root}:{person}", f"class cache {root} still holds files derived from photos of "
+                   f"'{person}', who withdrew consent: they are not used. (Instructor: run "
+                   f"`python -m facecourse withdraw {person}` with FACECOURSE_CLASS_CACHE={root}.)")
+        return None
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as err:
+        _warn_once(f"read:{root}:{rel}", f"class cache {root}: cannot read {rel} ({err}); computing locally.")
+        return None
+    if _sha256(data) != info.get("sha256"):
+        _warn_once(f"hash:{root}:{rel}", f"class cache {root}: {rel} does not match the SHA-256 in its index "
+                   "(damaged or tampered with): ignored; computing locally. Instructor: rebuild the class cache.")
+        return None
+    record = faceprints._load(io.BytesIO(data), file_id, sha256)  # the verified bytes, not a second read
+    if record is None:
+        _warn_once(f"load:{root}:{rel}", f"class cache {root}: {rel} matches its hash but cannot be read; "
+                   "computing locally.")
+    return record
+
+
+def _explain_miss(root: Path, index: _Index, rel: str, key: str, params: Any) -> None:
+    """A file the index does not list: say why when it is a sign of trouble (a quiet miss otherwise)."""
+    if (root / rel).exists():
+        _warn_once(f"unlisted:{root}:{rel}", f"class cache {root}: {rel} is not in its hash index: ignored; "
+                   "computing locally.")
+        return
+    if key in index.keys:
+        return  # built for these parameters, just not this photo or variant: compute it
+    mine = asdict(params)
+    for other_key, described in index.keys.items():
+        if {k: described.get(k) for k in mine} == mine:  # same parameters, other library or model versions
+            now = _describe_params(params)
+            _warn_once(f"stale:{root}:{key}", f"class cache {root} was built with dlib {described.get('dlib')} and "
+                       f"models {described.get('models')} (key {other_key}); this kernel has dlib {now['dlib']} and "
+                       f"models {now['models']} (key {key}): stale, not used; computing locally. "
+                       "Instructor: rebuild it with `python -m facecourse build-class-cache`.")
+            return
+
+
+def status(root: Path | str | None = None, *, verify: bool = True,
+           on_file: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """What a class cache holds and whether every file matches its index (for instructors)."""
+    root = Path(root).expanduser().resolve() if root is not None else config.class_cache_dir()
+    if root is None:
+        raise CourseError("No class cache: give a folder or set FACECOURSE_CLASS_CACHE.")
+    data = _read_index(root)
+    if data is None:
+        raise CourseError(f"{root} has no readable {INDEX_NAME}: build it with `python -m facecourse build-class-cache {root}`.")
+    bad = []
+    if verify:
+        for rel, info in progress(list(data["files"].items()), desc="Verifying the class cache", unit="file"):
+            path = root / rel
+            if not path.exists() or _sha256(path.read_bytes()) != info["sha256"]:
+                bad.append(rel)
+            if on_file:
+                on_file(rel)
+    return {"folder": str(root), "built": data.get("built"), "files": len(data["files"]), "bad": bad,
+            "withdrawn": data.get("withdrawn", []), "jobs": data.get("jobs", [])}
+
+
+# --------------------------------------------------------------------------- consent withdrawal
+
+
+@dataclass
+class ClassPurge:
+    """What :func:`purge` did to the class cache."""
+
+    folder: Path | None = None
+    deleted: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+def purge(hashes: Iterable[str], person_id: str) -> ClassPurge:
+    """Delete every class-cache file derived from these images and record ``person_id`` as withdrawn.
+
+    Does nothing when no class cache is set. When the folder is not writable (a student's
+    read-only mount), says so: students' kernels refuse the person's files anyway, from their own
+    revocation list, and the instructor must run the purge where the folder is writable.
+    """
+    root = config.class_cache_dir()
+    out = ClassPurge(root)
+    if root is None or not root.exists():
+        return out
+    wanted = {h for h in hashes if h}
+    data = _read_index(root)
+    if not os.access(root, os.W_OK) or any(not os.access(p, os.W_OK) for p in _dirs_with(root, wanted)):
+        out.problem = (f"The class cache {root} is not writable here, so nothing was deleted from it. Run "
+                       f"`python -m facecourse withdraw {person_id}` as its owner with FACECOURSE_CLASS_CACHE={root}.")
+        return out
+    for path in _faceprint_files(root):
+        if any(h in path.name for h in wanted):
+            path.unlink()
+            out.deleted.append(str(path))
+    if data is not None:
+        data["files"] = {rel: info for rel, info in data["files"].items()
+                         if info.get("image_sha256") not in wanted and info.get("person_id") != person_id}
+        data["withdrawn"] = sorted({*data.get("withdrawn", []), person_id})
+        _write_index(root, data)
+    return out
+
+
+def _dirs_with(root: Path, hashes: set[str]) -> set[Path]:
+    return {p.parent for p in _faceprint_files(root) if any(h in p.name for h in hashes)}
