@@ -102,6 +102,17 @@ def wilson_interval(
     does not collapse to a single point when ``k = 0``: with 0 errors in 10 trials, the true
     rate could still be as high as 28 % (95 % confidence).
 
+    The formula, with z the standard normal quantile for ``confidence`` (1.96 for 95 %)::
+
+        centre     = (k + z²/2) / (n + z²)
+        half_width = z / (n + z²) * sqrt(k * (n - k) / n + z²/4)
+        (low, high) = (centre - half_width, centre + half_width)
+
+    (the same as the textbook ``(p + z²/(2n) ± z·sqrt(p(1-p)/n + z²/(4n²))) / (1 + z²/n)`` with
+    ``p = k/n``). For k = 0 the low end is exactly 0 and for k = n the high end exactly 1;
+    in floating point the formula can miss them by about 1e-16 (0.9999999999999999 for 10 of
+    10), so this function sets those two ends exactly. Compare the other ends with a tolerance.
+
     ``k`` and ``n`` may be numbers or arrays (broadcast against each other). Two numbers give
     two floats; arrays give two arrays. **n = 0 gives (nan, nan)**: with no trials there is no
     estimate, and nan (printed "n/a") says so more plainly than (0, 1) would.

@@ -106,6 +106,22 @@ def test_wilson_interval_closed_forms_and_exact_ends():
     assert isinstance(lo, float) and isinstance(hi, float)
 
 
+def test_wilson_interval_ends_are_exact_for_every_n_and_confidence():
+    # k = 0 and k = n: the ends are 0 and 1 exactly, by design, for scalars and arrays. The
+    # formula itself misses them by ~1e-16 for many n (0.9999999999999999 for 10 of 10), so a
+    # test or an exercise comparing them with == would depend on rounding (CONTRIBUTING.md).
+    n = np.arange(1, 501)
+    for confidence in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
+        lo0, hi0 = wilson_interval(np.zeros_like(n), n, confidence)
+        lon, hin = wilson_interval(n, n, confidence)
+        assert np.all(lo0 == 0.0) and np.all(hin == 1.0), confidence
+        assert np.all(hi0 < 1.0) and np.all(lon > 0.0)
+        assert wilson_interval(0, 10, confidence)[0] == 0.0 and wilson_interval(10, 10, confidence)[1] == 1.0
+    z = NormalDist().inv_cdf(0.975)
+    by_hand = (10 + z * z / 2) / (10 + z * z) + z / (10 + z * z) * math.sqrt(z * z / 4)
+    assert by_hand != 1.0 and abs(by_hand - 1.0) < 1e-15  # the trap this design removes
+
+
 def test_wilson_interval_vectorised_agrees_with_scalar_and_n0_is_nan():
     k = np.array([0, 3, 10, 0])
     n = np.array([10, 10, 10, 0])
