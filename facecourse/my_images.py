@@ -3,18 +3,25 @@
 Photos live in ``my_images/`` (git-ignored; see its README and consent template). They never go
 through the research manifest, never leave the machine, and everything derived from them is
 cached under ``<cache>/my_images/``, which ``python -m facecourse forget-my-images`` deletes.
+
+A photo with more than one face is refused (:class:`~facecourse.errors.MultipleFacesError`):
+the other people in it have not agreed to have their faceprint computed. Keeping only the
+largest face (``on_multiple="largest"``) is right only for the manifest's photos, where the
+manifest records one consenting person per photo.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from . import config
+from .errors import MultipleFacesError, NoFaceError
 from .faceprints import DEFAULT_PARAMS, EncodingParams, FaceRecord, cached_record, encode_array
-from .imageio import load_rgb
+from .imageio import downscale, find_faces, load_rgb
 
 AREA = "my_images/faceprints"
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -37,11 +44,49 @@ def load(name: str | Path) -> np.ndarray:
     return load_rgb(path, name=path.name)
 
 
+def bystander_message(name: str, n_faces: int) -> str:
+    """Why a photo of several people is refused, and how to go on."""
+    return (
+        f"Found {n_faces} faces in '{name}', so the course will not compute a faceprint from it. "
+        "The other people in this photo have not agreed to have their faceprint computed, and a "
+        "faceprint is biometric data about them. Only the positions of the faces were computed; "
+        "no faceprint was made and nothing was kept. To go on: crop the photo so that only your "
+        "face is left, save the crop in my_images/ under a new name and encode that, or pick a "
+        "photo that shows only you. Someone else may appear only in a photo of their own, after "
+        "signing a consent note (my_images/CONSENT_TEMPLATE.md)."
+    )
+
+
+def _refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str) -> None:
+    """Raise :class:`MultipleFacesError` if the photo shows more than one face (detection only).
+
+    Detects on the same shrunk copy as :func:`facecourse.faceprints.encode_array`, so both see
+    the same faces. No landmarks and no faceprint of anybody are computed here.
+    """
+    small = image if params.detect_max_side is None else downscale(image, params.detect_max_side)[0]
+    try:
+        boxes = find_faces(small, model=params.detector, upsample=params.upsample, on_multiple="all", name=name)
+    except NoFaceError:
+        return  # encode_array records the failure to acquire, as for any photo
+    if len(boxes) > 1:
+        raise MultipleFacesError(bystander_message(name, len(boxes)))
+
+
 def encode(name: str | Path, params: EncodingParams = DEFAULT_PARAMS) -> FaceRecord:
-    """The faceprint of one of your photos, cached on this machine only."""
+    """The faceprint of one of your photos, cached on this machine only.
+
+    Raises :class:`~facecourse.errors.MultipleFacesError` for a photo with more than one face,
+    whatever ``params.on_multiple`` says (see the module notes); nothing is computed beyond the
+    face positions and nothing is cached. A photo with no face gives a record with ``error`` set.
+    """
     path = _path(name)
     data = path.read_bytes() if path.is_file() else b""
     digest = hashlib.sha256(data).hexdigest()
-    return cached_record(digest, lambda: encode_array(load_rgb(path, name=path.name), params, name=path.name,
-                                                      file_id=path.name, sha256=digest),
-                         params, file_id=path.name, area=AREA)
+    own = dataclasses.replace(params, on_multiple="error")  # never "largest": that would encode a bystander
+
+    def compute() -> FaceRecord:
+        image = load_rgb(path, name=path.name)
+        _refuse_bystanders(image, own, path.name)  # raises before anything is computed or cached
+        return encode_array(image, own, name=path.name, file_id=path.name, sha256=digest)
+
+    return cached_record(digest, compute, own, file_id=path.name, area=AREA)
