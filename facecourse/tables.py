@@ -9,6 +9,7 @@ their functions here, each with a unit test in ``tests/test_tables.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from numpy.typing import ArrayLike
 from . import metrics, policy, search
 
 __all__ = ["false_candidate_table", "independence_table", "access_answers_table", "measured_rates_table",
-           "fmr_sweep_table", "stadium_table", "verification_table"]
+           "fmr_sweep_table", "stadium_table", "verification_table",
+           "ProbeOutcome", "probe_outcome", "probe_outcomes", "degraded_probe_table"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,3 +225,94 @@ def verification_table(measured: Any, settings: Mapping[str, Any], thresholds: S
                      "missed mates": f"{r.count} / {r.total}",
                      "genuine customers refused/day": f"{genuine * r.rate:,.0f} (up to {genuine * r.ci_high:,.0f})"})
     return metrics.format_table(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 03: verification with degraded probes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """Counts for one probe condition at one threshold: attempts, failures to acquire, errors.
+
+    ``condition`` is whatever describes the condition (a ``degrade.Degradation`` or a
+    ``detection.LowLight``: anything with a ``variant``); ``scores`` holds the distances of the
+    completed comparisons (``None`` when no face was found in any probe).
+    """
+
+    condition: Any
+    attempts: int
+    fta: int
+    false_non_matches: int
+    false_matches: int
+    nonmated: int
+    scores: metrics.ComparisonScores | None
+
+    @property
+    def completed(self) -> int:
+        """Mated attempts that produced a comparison: attempts minus failures to acquire."""
+        return self.attempts - self.fta
+
+
+def probe_outcome(condition: Any, attempts: int, probe_embeddings: ArrayLike, probe_ids: ArrayLike,
+                  ref_embeddings: ArrayLike, ref_ids: ArrayLike, threshold: float) -> ProbeOutcome:
+    """Compare every acquired probe with every reference and count the errors at ``threshold``.
+
+    ``attempts`` is the number of probe photos tried; those without a faceprint (fewer rows in
+    ``probe_embeddings`` than attempts) are the failures to acquire. A pair matches when its
+    distance is ``<= threshold``.
+
+    >>> o = probe_outcome("demo", 3, [[0.0], [1.0]], ["a", "b"], [[0.1], [1.8], [0.5]], ["a", "b", "c"], 0.6)
+    >>> o.fta, o.completed, o.false_non_matches, o.false_matches, o.nonmated
+    (1, 2, 1, 2, 4)
+    """
+    ids = np.asarray(probe_ids)
+    fta = int(attempts) - len(ids)
+    if fta < 0:
+        raise ValueError(f"probe_outcome: {len(ids)} acquired probes but only {attempts} attempts; "
+                         "attempts counts every probe photo tried, with or without a face found.")
+    if len(ids) == 0:
+        return ProbeOutcome(condition, int(attempts), fta, 0, 0, 0, None)
+    cmp = metrics.cross_comparisons(probe_embeddings, ids, ref_embeddings, ref_ids)
+    return ProbeOutcome(condition, int(attempts), fta, int(np.count_nonzero(cmp.mated > threshold)),
+                        int(np.count_nonzero(cmp.nonmated <= threshold)), int(cmp.nonmated.size), cmp)
+
+
+def probe_outcomes(variants: Mapping[str, Any], conditions: Sequence[Any], references: Any,
+                   threshold: float) -> list[ProbeOutcome]:
+    """:func:`probe_outcome` for each condition: ``variants[c.variant]`` holds the probes' faceprints
+    (a ``faceprints.EncodingSet``, failures kept), ``references`` the enrolled faceprints."""
+    return [probe_outcome(c, len(variants[c.variant]), variants[c.variant].embeddings,
+                          variants[c.variant].person_ids, references.embeddings, references.person_ids, threshold)
+            for c in conditions]
+
+
+def _rate_ci(k: int, n: int) -> str:
+    """``"12.5% (2.2%-47.1%)"``: the rate k/n and its Wilson 95 % interval; "n/a" when n = 0."""
+    if n == 0:
+        return "n/a"
+    lo, hi = metrics.wilson_interval(k, n)
+    return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%})"
+
+
+def degraded_probe_table(outcomes: Sequence[ProbeOutcome]) -> str:
+    """Lesson 03: per condition, failures to acquire, FNMR over completed comparisons, the false
+    reject rate including failures to acquire (FRR = (FNM + FTA) / attempts), and the FMR.
+
+    >>> from types import SimpleNamespace
+    >>> o = ProbeOutcome(SimpleNamespace(variant="blur:8@512"), 8, 2, 1, 3, 300, None)
+    >>> print(degraded_probe_table([o]))
+    condition    FTA  FNM / completed  FNMR (completed only)         FRR incl. FTA  FM / non-mated    FMR
+    ---------  -----  ---------------  ---------------------  --------------------  --------------  -----
+    blur:8     2 / 8            1 / 6     16.7% (3.0%-56.4%)   37.5% (13.7%-69.4%)         3 / 300  1.00%
+    """
+    return metrics.format_table([{
+        "condition": str(o.condition.variant).split("@")[0],
+        "FTA": f"{o.fta} / {o.attempts}",
+        "FNM / completed": f"{o.false_non_matches} / {o.completed}",
+        "FNMR (completed only)": _rate_ci(o.false_non_matches, o.completed),
+        "FRR incl. FTA": _rate_ci(o.false_non_matches + o.fta, o.attempts),
+        "FM / non-mated": f"{o.false_matches} / {o.nonmated:,}",
+        "FMR": f"{o.false_matches / o.nonmated:.2%}" if o.nonmated else "n/a",
+    } for o in outcomes])

@@ -99,3 +99,38 @@ def test_verification_table_never_prints_an_unmeasured_zero_as_zero() -> None:
     assert "0 measured (up to 17,881.0)" in table.splitlines()[2]
     assert _cells(table, 2)[-4:] == ["600", "(up", "to", "845)"]
     assert _cells(table, 3)[4] == "9,125.0"  # 100 x 1/4 x 365
+
+
+# ----------------------------------------------------------------------------- lesson 03
+
+
+def test_probe_outcome_counts_by_hand() -> None:
+    # Three probe photos tried, two acquired: a at 0.0 and b at 1.0 (1-D faceprints). References a 0.1, b 1.8, c 0.5.
+    # Mated: a-a 0.1 (match), b-b 0.8 (> 0.6: a false non-match). Non-mated: a-b 1.8, a-c 0.5 (false match),
+    # b-a 0.9, b-c 0.5 (false match) -> 2 of 4. One failure to acquire, two completed comparisons.
+    o = tables.probe_outcome("demo", 3, [[0.0], [1.0]], ["a", "b"], [[0.1], [1.8], [0.5]], ["a", "b", "c"], 0.6)
+    assert (o.attempts, o.fta, o.completed) == (3, 1, 2)
+    assert (o.false_non_matches, o.false_matches, o.nonmated) == (1, 2, 4)
+    assert o.scores is not None and sorted(o.scores.mated.round(3).tolist()) == [0.1, 0.8]
+    # a pair exactly at the threshold matches (distance <= threshold): b-b at 0.8 with threshold 0.8
+    assert tables.probe_outcome("demo", 2, [[0.0], [1.0]], ["a", "b"], [[0.1], [1.8]], ["a", "b"], 0.8).false_non_matches == 0
+
+
+def test_probe_outcome_with_no_face_found_and_bad_counts() -> None:
+    none = tables.probe_outcome("dark", 4, np.empty((0, 1)), [], [[0.0]], ["a"], 0.6)
+    assert (none.fta, none.completed, none.nonmated, none.scores) == (4, 0, 0, None)
+    with pytest.raises(ValueError, match="attempts"):
+        tables.probe_outcome("demo", 1, [[0.0], [1.0]], ["a", "b"], [[0.1]], ["a"], 0.6)
+
+
+def test_degraded_probe_table_rates_and_empty_conditions() -> None:
+    from types import SimpleNamespace
+
+    # 8 attempts, 2 FTA, 1 FNM of 6 completed -> FNMR 16.7 %; FRR (1 + 2) / 8 = 37.5 %; FMR 3 / 300 = 1.00 %.
+    seen = tables.ProbeOutcome(SimpleNamespace(variant="lowlight:0.02@512/e1000/r3/g16"), 8, 2, 1, 3, 300, None)
+    # every probe failed: no comparison at all, so FNMR and FMR are "n/a" but the FRR is 100 %
+    blind = tables.ProbeOutcome(SimpleNamespace(variant="blur:16@512"), 5, 5, 0, 0, 0, None)
+    table = tables.degraded_probe_table([seen, blind])
+    assert _cells(table, 2)[:8] == ["lowlight:0.02", "2", "/", "8", "1", "/", "6", "16.7%"]
+    assert "37.5%" in table.splitlines()[2] and table.splitlines()[2].endswith("1.00%")
+    assert _cells(table, 3)[7] == "n/a" and "100.0%" in table.splitlines()[3] and table.splitlines()[3].endswith("n/a")
