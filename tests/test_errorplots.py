@@ -43,7 +43,8 @@ def ax():
 
 
 def test_doctests():
-    assert doctest.testmod(errorplots).failed == 0
+    result = doctest.testmod(errorplots)
+    assert result.attempted > 0 and result.failed == 0  # attempted: a module without examples passes too
 
 
 def test_rate_labels():
