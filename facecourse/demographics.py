@@ -677,23 +677,30 @@ def plot_fmr_by_threshold(curves: Mapping[str, np.ndarray], thresholds: ArrayLik
 
 
 def plot_interval_comparison(rows: Sequence[GroupInterval], title: str):
-    """Each group's FMR with its Wilson interval (pairs) and its bootstrap interval (people), side by side."""
+    """Each group's FMR with its Wilson interval (pairs) and its bootstrap interval (people), side by side.
+
+    The intervals are labelled with the rows' own ``confidence``: in the legend when every row
+    shares one level, on each row's label when they differ.
+    """
     import matplotlib.pyplot as plt
 
     from .plots import COLOURS
 
     if not rows:
         raise ValueError("plot_interval_comparison: no rows")
+    uniform = len({r.confidence for r in rows}) == 1
+    level = f"{100 * rows[0].confidence:g}% " if uniform else ""  # mixed levels: named on each row instead
     fig, ax = plt.subplots(figsize=(7, 0.75 * len(rows) + 1.4))
     for k, r in enumerate(rows):
         y = len(rows) - 1 - k
-        for dy, ci, colour, label in ((0.15, r.wilson, COLOURS[0], "95% CI over photo pairs (Wilson)"),
-                                      (-0.15, r.bootstrap, COLOURS[3], "95% CI over people (bootstrap)")):
+        for dy, ci, colour, label in ((0.15, r.wilson, COLOURS[0], f"{level}CI over photo pairs (Wilson)"),
+                                      (-0.15, r.bootstrap, COLOURS[3], f"{level}CI over people (bootstrap)")):
             ax.plot([100 * ci[0], 100 * ci[1]], [y + dy, y + dy], color=colour, linewidth=3,
                     label=label if k == 0 else None, solid_capstyle="butt")
         ax.plot([100 * r.fmr], [y], marker="o", color="black", label="measured FMR" if k == 0 else None)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{r.group} ({r.people} people)" for r in reversed(rows)])
+    ax.set_yticklabels([f"{r.group} ({r.people} people{'' if uniform else f', {100 * r.confidence:g}% CI'})"
+                        for r in reversed(rows)])
     ax.set_xlabel("within-group false match rate (%)")
     ax.set_xlim(left=0)
     ax.legend(fontsize=8, loc="upper right")

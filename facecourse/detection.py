@@ -76,7 +76,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, ClassVar
@@ -837,8 +837,21 @@ _SERIES_LABELS = {"darken": "darker, noise-free sensor", "lowlight": "low light,
 _LOG_KINDS = {"resolution", "darken", "lowlight", "jpeg"}
 
 
+def ci_label(confidences: Iterable[float], what: str = "CI") -> str:
+    """How a plot names its intervals: one level for all rows, or every level when they differ.
+
+    >>> ci_label([0.95, 0.95]), ci_label([0.9, 0.95], "Wilson CI")
+    ('95% CI', 'Wilson CI (90%, 95%)')
+    """
+    levels = [f"{100 * c:g}%" for c in sorted({float(c) for c in confidences})]
+    return f"{levels[0]} {what}" if len(levels) == 1 else f"{what} ({', '.join(levels)})"
+
+
 def plot_detection_rates(rows: Sequence[DetectionRate], *, title: str, baseline_kind: str = "none") -> Any:
-    """Detection rate against degradation level, one panel per kind, Wilson 95 % error bars.
+    """Detection rate against degradation level, one panel per kind, with each row's Wilson interval.
+
+    The error bars are the rows' own Wilson intervals (``DetectionRate.confidence``, 95 % by
+    default); the legend's title names the level(s).
 
     The x-axis of every panel runs from mild (left) to severe (right): axes whose smaller values
     are worse (resolution, light, JPEG quality) are reversed, and levels spanning a factor of 10
@@ -890,13 +903,18 @@ def plot_detection_rates(rows: Sequence[DetectionRate], *, title: str, baseline_
         ax.set_ylabel("faces detected (%)")
         ax.set_ylim(-3, 103)
         ax.set_title(panel)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="lower left", title=f"bars: {ci_label((r.confidence for r in rows), 'Wilson CI')}",
+                  title_fontsize=7)
     fig.suptitle(title)
     return fig
 
 
 def plot_landmark_errors(summary: Sequence[LandmarkErrorSummary], *, title: str) -> Any:
-    """Horizontal bars of the mean landmark error with 95 % error bars, in pixels and in % IOD."""
+    """Horizontal bars of the mean landmark error with error bars, in pixels and in % IOD.
+
+    The error bars are each summary row's interval of the mean (its ``confidence``, 95 % by
+    default, named in the axis labels).
+    """
     import matplotlib.pyplot as plt
 
     from .plots import COLOURS
@@ -915,7 +933,7 @@ def plot_landmark_errors(summary: Sequence[LandmarkErrorSummary], *, title: str)
         v = np.array(values)
         err = np.array([[m - lo, hi - m] for m, (lo, hi) in zip(v, cis)]).T
         ax.barh(y, v, xerr=err, color=colour, capsize=3)
-        ax.set_xlabel(label)
+        ax.set_xlabel(f"{label}\nbars: {ci_label(s.confidence for s in summary)} of the mean")
         ax.set_xlim(left=0)
     left.set_yticks(y, names)
     left.invert_yaxis()

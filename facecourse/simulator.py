@@ -337,7 +337,8 @@ class SimulatorState:
         if self.fmr_measured is not None:
             r = self.fmr_measured
             fmr_basis = (f"measured: {r.false_matches:,} of {r.nonmated_count:,} non-mated comparisons "
-                         f"at threshold {r.threshold:.3f} (95% CI {_prob(r.fmr_ci[0])} to {_prob(r.fmr_ci[1])})")
+                         f"at threshold {r.threshold:.3f} ({100 * r.confidence:g}% CI {_prob(r.fmr_ci[0])} to "
+                         f"{_prob(r.fmr_ci[1])})")
         else:
             fmr_basis = "assumed (not measured here)"
         if self.fnir_measured is not None:

@@ -274,3 +274,28 @@ def test_counts_agree_with_threshold_for_fmr_by_group_at_its_own_thresholds() ->
             row = next(r for r in dg.within_group_intervals(emb, people, groups, t.threshold, n_boot=20)
                        if r.group == t.group)
             assert (row.false_matches, row.nonmated_count) == (t.false_matches, t.nonmated_count)
+
+
+def _figure_texts(fig) -> list[str]:
+    """Every piece of text on a figure: legends, tick labels, axis labels, titles."""
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def test_interval_plot_labels_each_rows_own_confidence() -> None:
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    rows = dg.within_group_intervals(X, IDS, GROUPS, 0.5, n_boot=50, confidence=0.9)
+    fig = dg.plot_interval_comparison(rows, "90 % intervals")
+    texts = _figure_texts(fig)
+    plt.close(fig)
+    assert "90% CI over photo pairs (Wilson)" in texts and "90% CI over people (bootstrap)" in texts
+    assert not any("95%" in t for t in texts)
+    mixed = [rows[0], dataclasses.replace(rows[1], confidence=0.95)]  # mixed levels must not share one label
+    fig = dg.plot_interval_comparison(mixed, "mixed")
+    texts = _figure_texts(fig)
+    plt.close(fig)
+    assert not any(t.startswith(("90% CI over", "95% CI over")) for t in texts)
+    assert any(t.startswith(mixed[0].group) and "90% CI" in t for t in texts)
+    assert any(t.startswith(mixed[1].group) and "95% CI" in t for t in texts)

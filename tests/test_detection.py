@@ -313,3 +313,27 @@ def test_nearest_reference_points_and_correspondence_check() -> None:
     assert nearest_reference_points(dlib, ref).tolist() == [[2], [2], [1]]
     (row,) = correspondence_check(dlib, ref, [LandmarkPair("p", (0,), (2,))])
     assert (row["wins"], row["photos"], row["runner_up"]) == (2, 3, 1)
+
+
+def test_detection_plots_label_the_rows_confidence() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def texts(fig) -> str:
+        out = " | ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text())
+        plt.close(fig)
+        return out
+
+    rows = [DetectionRate("none", "none", 0, "", 9, 10, confidence=0.9),
+            DetectionRate("blur:2", "blur", 2, "blur sigma in pixels", 8, 10, confidence=0.9),
+            DetectionRate("blur:4", "blur", 4, "blur sigma in pixels", 5, 10, confidence=0.9)]
+    shown = texts(detection.plot_detection_rates(rows, title="t"))
+    assert "90% Wilson CI" in shown and "95%" not in shown
+    mixed = rows[:2] + [DetectionRate("blur:4", "blur", 4, "blur sigma in pixels", 5, 10, confidence=0.95)]
+    assert "Wilson CI (90%, 95%)" in texts(detection.plot_detection_rates(mixed, title="t"))
+    errors = detection.LandmarkErrors(("a", "b"), np.array([[1.0, 2.0], [3.0, 4.0], [2.0, 2.0]]),
+                                      np.array([10.0, 10.0, 10.0]))
+    shown = texts(detection.plot_landmark_errors(errors.summary(confidence=0.8), title="t"))
+    assert "80% CI" in shown and "95%" not in shown

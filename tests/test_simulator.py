@@ -281,3 +281,12 @@ def test_measured_defaults_match_a_direct_computation(images_ready: Any) -> None
         assert m.fnir_at(t).count == int((mate_d > t).sum())
     assert m.smallest_nonmated == pytest.approx(d[~mated].min())
     assert np.allclose(m.nonmated, np.sort(d[~mated]))
+
+
+def test_fmr_basis_names_the_intervals_own_confidence(measured: MeasuredRates) -> None:
+    import dataclasses
+
+    s = simulator_state(gallery_size=1000, threshold=0.6, searches_per_day=10, prevalence=0.5, measured=measured)
+    assert "(95% CI " in s.fields()["fmr-basis"]
+    at_90 = dataclasses.replace(s, fmr_measured=dataclasses.replace(s.fmr_measured, confidence=0.9))
+    assert "(90% CI " in at_90.fields()["fmr-basis"] and "95%" not in at_90.fields()["fmr-basis"]
