@@ -446,7 +446,7 @@ def _rate_text(name: str, rate: float, errors: int, total: int, kind: str,
 
 
 def error_rates_at(
-    mated: ArrayLike, nonmated: ArrayLike, threshold: float, confidence: float = 0.95
+    mated: ArrayLike, nonmated: ArrayLike, threshold: float, *, confidence: float = 0.95
 ) -> ErrorRates:
     """FMR and FNMR when a comparison is a match if ``distance <= threshold``.
 
@@ -678,7 +678,8 @@ def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float) -> float:
     return float(values[allowed - 1])
 
 
-def fnmr_at_fmr(mated: ArrayLike, nonmated: ArrayLike, target_fmr: float, confidence: float = 0.95) -> ErrorRates:
+def fnmr_at_fmr(mated: ArrayLike, nonmated: ArrayLike, target_fmr: float, *,
+                confidence: float = 0.95) -> ErrorRates:
     """The operating point NIST reports: set the threshold for an FMR target, then measure FNMR.
 
     E.g. "FNMR at FMR = 1e-3". The threshold comes from :func:`threshold_for_fmr`; the FMR
@@ -689,7 +690,7 @@ def fnmr_at_fmr(mated: ArrayLike, nonmated: ArrayLike, target_fmr: float, confid
     (0.2, 0.25, 2)
     """
     m, nm = _two_score_sets(mated, nonmated)
-    return error_rates_at(m, nm, threshold_for_fmr(nm, target_fmr), confidence)
+    return error_rates_at(m, nm, threshold_for_fmr(nm, target_fmr), confidence=confidence)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -899,6 +900,7 @@ class BootstrapResult(NamedTuple):
 def bootstrap_by_subject(
     statistic: Callable[[np.ndarray], float],
     subject_ids: ArrayLike,
+    *,
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -957,10 +959,10 @@ def fmr_bootstrap_by_subject(
     embeddings: ArrayLike,
     subject_ids: ArrayLike,
     threshold: float,
+    *,
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-    *,
     chunk_size: int = 2048,
 ) -> BootstrapResult:
     """FMR at ``threshold`` with a people-level bootstrap interval (see :func:`bootstrap_by_subject`).
@@ -1084,8 +1086,8 @@ def group_error_rates(
     subject_ids: ArrayLike,
     groups: Mapping[Any, Any] | ArrayLike,
     threshold: float,
-    confidence: float = 0.95,
     *,
+    confidence: float = 0.95,
     chunk_size: int = 2048,
 ) -> list[GroupFMR]:
     """FMR within each group of people and across every two groups, at one threshold.

@@ -232,7 +232,7 @@ def explorer_state(
         raise ValueError(f"max_listed must be 0 or more, got {max_listed!r}")
     m_labels = _labels(mated_labels, m.size, "mated_labels")
     nm_labels = _labels(nonmated_labels, nm.size, "nonmated_labels")
-    rates = metrics.error_rates_at(m, nm, t, confidence)
+    rates = metrics.error_rates_at(m, nm, t, confidence=confidence)
     lo, hi = min(t, ref), max(t, ref)
     raised = t > ref
 

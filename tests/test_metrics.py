@@ -719,3 +719,37 @@ def test_docstring_examples():
     result = doctest.testmod(metrics, verbose=False)
     assert result.attempted > 40
     assert result.failed == 0
+
+
+# --------------------------------------------------------------------------- keyword-only options
+
+KEYWORD_ONLY = {  # function: the options that must be named (the data come first, positionally)
+    "metrics.bootstrap_by_subject": ("n_boot", "confidence", "seed"),
+    "metrics.fmr_bootstrap_by_subject": ("n_boot", "seed", "confidence", "chunk_size"),
+    "metrics.group_error_rates": ("confidence", "chunk_size"),
+    "metrics.error_rates_at": ("confidence",),
+    "metrics.fnmr_at_fmr": ("confidence",),
+    "demographics.within_group_intervals": ("n_boot", "seed", "confidence", "min_people", "exclude", "order"),
+    "demographics.fmr_difference_bootstrap": ("n_boot", "seed", "confidence"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYWORD_ONLY))
+def test_analysis_options_are_keyword_only(name: str) -> None:
+    """``bootstrap_by_subject(f, ids, 100, 0.9, 1)`` and ``fmr_bootstrap_by_subject(x, ids, t, 100, 1, 0.9)``
+    took seed and confidence in opposite orders; a positional option is now a TypeError."""
+    import importlib
+    import inspect
+
+    module, func = name.split(".")
+    params = inspect.signature(getattr(importlib.import_module(f"facecourse.{module}"), func)).parameters
+    assert {p: params[p].kind for p in KEYWORD_ONLY[name]} == \
+        {p: inspect.Parameter.KEYWORD_ONLY for p in KEYWORD_ONLY[name]}
+
+
+def test_swapped_seed_and_confidence_cannot_be_passed_by_position() -> None:
+    emb, ids = [[0.0], [0.3], [0.45]], ["a", "b", "c"]
+    with pytest.raises(TypeError):
+        fmr_bootstrap_by_subject(emb, ids, 0.25, 100, 0.9, 3)  # meant confidence=0.9, seed=3: refused
+    named = fmr_bootstrap_by_subject(emb, ids, 0.25, n_boot=100, seed=3, confidence=0.9)
+    assert named.replicates.shape == (100,)
