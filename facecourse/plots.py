@@ -1,15 +1,35 @@
 """Plotting conventions of the course: readable, colour-blind-safe, and described in words.
 
 Every figure goes through :func:`show`, which displays it with a one-line text alternative.
-The text alternative is what a screen reader, a terminal, and the notebook tests see; the
-picture itself is never stored in a committed notebook (it may show a face).
+The text alternative is what a screen reader, a terminal, and the notebook tests see.
+
+Faces never enter a committed notebook; charts may. :func:`show` decides from the figure's own
+artists (:func:`photo_artists`) whether it draws pixels of a photo:
+
+* **face-bearing** (any raster image that is not declared data, anything drawn by
+  :func:`draw_face` or :func:`image_grid`): shown live as PNG, exactly as before; the strip step
+  (``tools/notebooks.py``) removes every PNG/JPEG output, keeping the alt text.
+* **face-free** (lines, bars, text, and raster images of numbers made by :func:`heatmap` or
+  thinner than :data:`THIN_DATA_LIMIT` values): shown as deterministic SVG (fixed
+  ``svg.hashsalt``, no date, ids derived from content) with the alt text in its ``<title>`` and
+  in the output metadata, plus a marker ``{"facecourse": {"face_free": true, "svg_sha256": ...}}``.
+
+The strip step keeps an SVG only if :func:`face_free_output_problems` finds nothing wrong: the
+marker's digest matches the bytes, and the SVG itself has no script, no external reference, and
+no raster image except ones :func:`show` labelled as data (``id="facecourse-data-image-N"``). The
+tests add a last check on pixels: dlib's HOG detector (upsample 1) on every committed SVG rendered
+to pixels (:func:`faces_in_picture`).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import html
 import io
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -31,17 +51,246 @@ plt.rcParams.update({
 })
 
 
+#: MIME type of the charts that may be committed.
+SVG_MIME = "image/svg+xml"
+#: Key of the face-free marker in a display output's metadata (written by :func:`show`).
+MARKER_KEY = "facecourse"
+#: Version of the marking rule; a marker with another version is not trusted.
+MARKER_RULE = 1
+#: A 2-D array of numbers with fewer rows or columns than this cannot hold a recognisable face
+#: (dlib's HOG detector needs about 40 pixels with one upsample, a person about 16): such an
+#: image (a strip of faceprint values, a 3 x 128 heat strip) is data, not a photo.
+THIN_DATA_LIMIT = 16
+#: rcParams that make matplotlib's SVG identical byte for byte on every run.
+SVG_RC = {"svg.hashsalt": "facecourse-figures", "svg.fonttype": "path", "svg.image_inline": True}
+#: A collection with more points than this is rasterised in the SVG, at this resolution.
+MAX_VECTOR_POINTS = 5000
+SVG_RASTER_DPI = 150
+_DATA_IMAGE_ID = "facecourse-data-image-{}"
+_SVG_IMAGE_ID = re.compile(r'(<image\b[^>]*?\sid=")[^"]*"')
+_DATA_IMAGE_ID_RE = re.compile(r"facecourse-data-image-\d+")
+_FORBIDDEN_SVG_TAGS = {"script", "foreignObject", "iframe", "object", "embed", "audio", "video", "canvas"}
+
+
+def _root_figure(fig: Any) -> Any:
+    while getattr(fig, "figure", None) is not None and fig.figure is not fig:
+        fig = fig.figure
+    return fig
+
+
+def _mark_photo(artist: Any, how: str) -> None:
+    """Remember that ``artist`` (and its figure) draws a photo, whatever happens to it later."""
+    artist._facecourse_photo = how
+    figure = _root_figure(artist.figure if hasattr(artist, "figure") else artist)
+    if figure is not None:
+        figure._facecourse_photo = how
+
+
+def _is_data_image(image: Any) -> bool:
+    """True for a raster image of numbers: declared by :func:`heatmap`, or a thin 2-D array."""
+    if getattr(image, "_facecourse_photo", None):
+        return False
+    if getattr(image, "_facecourse_data", False):
+        return True
+    array = image.get_array() if hasattr(image, "get_array") else None
+    if array is None:
+        return False
+    shape = np.shape(array)
+    return len(shape) == 2 and min(shape) < THIN_DATA_LIMIT
+
+
+def photo_artists(fig: matplotlib.figure.Figure) -> list[str]:
+    """Why ``fig`` may draw pixels of a photo: one line per reason; empty if it is face-free.
+
+    Every raster artist counts (``AxesImage`` from ``imshow``, ``FigureImage`` from ``figimage``,
+    ``BboxImage``/``OffsetImage`` in annotations and legends, ``NonUniformImage``, ``PcolorImage``),
+    unless it is data (see :func:`heatmap` and :data:`THIN_DATA_LIMIT`); so does anything drawn by
+    :func:`draw_face` or :func:`image_grid`, even if its image was later removed.
+    """
+    from matplotlib.image import _ImageBase
+
+    reasons = []
+    marker = getattr(fig, "_facecourse_photo", None)
+    if marker:
+        reasons.append(f"drawn with facecourse.plots.{marker}")
+    for artist in fig.findobj(include_self=False):
+        if isinstance(artist, _ImageBase) and not _is_data_image(artist):
+            shape = np.shape(artist.get_array()) if artist.get_array() is not None else "?"
+            reasons.append(f"{type(artist).__name__} of shape {shape} (a raster image that is not declared "
+                           "data: use facecourse.plots.heatmap for a matrix of numbers)")
+    return reasons
+
+
+def heatmap(ax: matplotlib.axes.Axes, values: Any, **imshow_kwargs: Any) -> matplotlib.image.AxesImage:
+    """Draw a 2-D array of *numbers* (a matrix, a confusion table) with ``imshow``, declared as data.
+
+    :func:`show` commits such a figure as SVG. It is for numbers only: a photo, a face crop or any
+    array of pixels must go through :func:`draw_face` or :func:`image_grid` instead.
+    """
+    array = np.asarray(values)
+    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"heatmap() draws a 2-D array of numbers; got an array of shape {array.shape} and "
+                         f"dtype {array.dtype}. A photo (3-D: height x width x colour) goes through "
+                         "plots.draw_face or plots.image_grid, whose figures are never committed.")
+    image = ax.imshow(array, **imshow_kwargs)
+    image._facecourse_data = True
+    return image
+
+
+def _drawn_points(artist: Any) -> int:
+    paths = artist.get_paths() if hasattr(artist, "get_paths") else []
+    vertices = sum(len(path.vertices) for path in paths)
+    offsets = artist.get_offsets() if hasattr(artist, "get_offsets") else []
+    return max(vertices, len(offsets))
+
+
+def render_svg(fig: matplotlib.figure.Figure, alt: str) -> str:
+    """``fig`` as SVG text, identical on every run: fixed hash salt, no date, alt text as ``<title>``.
+
+    For a figure without photos only (:func:`show` checks that first). Collections with more
+    than :data:`MAX_VECTOR_POINTS` points (an interval band over 20,000 thresholds) are
+    rasterised at :data:`SVG_RASTER_DPI`, so a chart stays well under a megabyte. Every raster
+    ``<image>`` in the result (data images, rasterised bands, a colorbar's solids) gets the id
+    ``facecourse-data-image-N``: the label the strip step looks for.
+    """
+    from matplotlib.collections import Collection
+
+    for artist in fig.findobj(include_self=False):
+        if isinstance(artist, Collection) and _drawn_points(artist) > MAX_VECTOR_POINTS:
+            artist.set_rasterized(True)
+    buffer = io.StringIO()
+    with matplotlib.rc_context(SVG_RC):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", dpi=SVG_RASTER_DPI, metadata={"Date": None})
+    svg = buffer.getvalue()
+    counter = iter(range(1_000_000))
+    svg, labelled = _SVG_IMAGE_ID.subn(lambda m: f'{m.group(1)}{_DATA_IMAGE_ID.format(next(counter))}"', svg)
+    if labelled != svg.count("<image "):
+        raise RuntimeError("matplotlib wrote an <image> without an id; facecourse.plots cannot label it")
+    tag_end = svg.index(">", svg.index("<svg")) + 1
+    title = f'\n <title>{html.escape(alt, quote=False)}</title>'
+    return svg[:tag_end] + title + svg[tag_end:]
+
+
+def svg_digest(svg: str) -> str:
+    return hashlib.sha256(svg.encode("utf-8")).hexdigest()
+
+
+def face_free_marker(svg: str) -> dict[str, Any]:
+    """The output metadata entry :func:`show` writes beside a face-free SVG."""
+    return {"face_free": True, "rule": MARKER_RULE, "svg_sha256": svg_digest(svg)}
+
+
+def svg_problems(svg: str) -> list[str]:
+    """What makes ``svg`` unfit to commit; empty if it may be committed.
+
+    It must parse as one ``<svg>`` document without entities, scripts, embedded HTML or external
+    references, and every ``<image>`` in it must be a data image labelled by :func:`render_svg`.
+    """
+    import xml.etree.ElementTree as ET
+
+    if "<!ENTITY" in svg:
+        return ["declares XML entities"]
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as err:
+        return [f"is not well-formed XML ({err})"]
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        return [f"root element is <{root.tag}>, not <svg>"]
+    problems = []
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag in _FORBIDDEN_SVG_TAGS:
+            problems.append(f"contains <{tag}>")
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1]
+            if local.startswith("on"):
+                problems.append(f"<{tag}> has an event handler {local}")
+            if local == "href" and not value.startswith("#"):
+                if not (tag == "image" and value.startswith("data:image/png;base64,")):
+                    problems.append(f"<{tag}> refers to {value[:40]!r}")
+            if re.search(r"url\(\s*(?!#)", value):
+                problems.append(f"<{tag}> {local} refers outside the document")
+        if tag == "image" and not _DATA_IMAGE_ID_RE.fullmatch(element.get("id", "")):
+            problems.append(f"has a raster <image id={element.get('id')!r}> that is not a labelled data image")
+        if tag == "style" and re.search(r"url\(\s*(?!#)|@import", element.text or ""):
+            problems.append("a <style> refers outside the document")
+    return problems
+
+
+def face_free_output_problems(output: dict[str, Any]) -> list[str]:
+    """Why the ``image/svg+xml`` of one notebook output may not be committed; empty if it may.
+
+    The marker written by :func:`show` is trusted only if it is the current rule and its digest
+    matches the SVG's bytes, and the SVG itself passes :func:`svg_problems`.
+    """
+    data = output.get("data", {})
+    svg = data.get(SVG_MIME)
+    if svg is None:
+        return ["has no image/svg+xml"]
+    if isinstance(svg, list):
+        svg = "".join(svg)
+    marker = (output.get("metadata") or {}).get(MARKER_KEY) or {}
+    problems = []
+    if marker.get("face_free") is not True or marker.get("rule") != MARKER_RULE:
+        problems.append("has no face-free marker from facecourse.plots.show (current rule)")
+    elif marker.get("svg_sha256") != svg_digest(svg):
+        problems.append("its face-free marker does not match its bytes (edited after plots.show?)")
+    if not ((output.get("metadata") or {}).get(SVG_MIME) or {}).get("alt"):
+        problems.append("has no alt text")
+    return problems + svg_problems(svg)
+
+
+def faces_in_picture(data: bytes | str, mime: str = SVG_MIME, *, upsample: int = 1) -> int:
+    """How many faces dlib's HOG detector finds in a picture (SVG rendered to pixels, PNG, JPEG).
+
+    SVG is rendered with CairoSVG at 2x on white (``pip install -r site-src/requirements.txt``).
+    """
+    import face_recognition
+    from PIL import Image
+
+    if mime == SVG_MIME:
+        try:
+            import cairosvg
+        except ImportError as err:
+            raise RuntimeError("Rendering SVG to pixels needs CairoSVG: "
+                               "`.venv/bin/python -m pip install -r site-src/requirements.txt`.") from err
+        text = data.encode("utf-8") if isinstance(data, str) else data
+        data = cairosvg.svg2png(bytestring=text, scale=2, background_color="white")
+    elif isinstance(data, str):
+        data = base64.b64decode(data)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "P"):
+            image = image.convert("RGBA")
+            background = Image.new("RGBA", image.size, "white")
+            image = Image.alpha_composite(background, image)
+        pixels = np.ascontiguousarray(np.asarray(image.convert("RGB")))
+    return len(face_recognition.face_locations(pixels, number_of_times_to_upsample=upsample, model="hog"))
+
+
 def show(fig: matplotlib.figure.Figure, alt: str) -> None:
     """Display ``fig`` in the notebook with ``alt`` as its text alternative, then close it.
 
-    In JupyterLab the picture is shown with the alt text as its ``alt`` attribute; without a
-    picture-capable frontend (tests, terminals) only ``Figure: <alt>`` appears.
+    A face-free figure (see :func:`photo_artists`) is displayed as deterministic SVG with a
+    face-free marker, and may be committed. A figure that draws a photo is displayed as PNG,
+    which the strip step always removes from committed notebooks. Without a picture-capable
+    frontend (tests, terminals) only ``Figure: <alt>`` appears.
     """
     if not alt or len(alt) < 15:
         raise ValueError("Give every figure a one-line description of what it shows (alt text).")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
+    photos = photo_artists(fig)
+    try:
+        if photos:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", bbox_inches="tight")
+            payload = {"image/png": base64.b64encode(buffer.getvalue()).decode()}
+            metadata = {"image/png": {"alt": alt}, MARKER_KEY: {"face_free": False}}
+        else:
+            svg = render_svg(fig, alt)
+            payload = {SVG_MIME: svg}
+            metadata = {SVG_MIME: {"alt": alt}, MARKER_KEY: face_free_marker(svg)}
+    finally:
+        plt.close(fig)
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -51,9 +300,7 @@ def show(fig: matplotlib.figure.Figure, alt: str) -> None:
     if get_ipython() is None:
         print(f"Figure: {alt}")
         return
-    png = base64.b64encode(buffer.getvalue()).decode()
-    display({"image/png": png, "text/plain": f"Figure: {alt}"}, raw=True,
-            metadata={"image/png": {"alt": alt}})
+    display({**payload, "text/plain": f"Figure: {alt}"}, raw=True, metadata=metadata)
 
 
 def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, ncols: int = 4,
@@ -64,8 +311,9 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, ncols: 
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, caption in zip(axes.flat, images, captions):
-        ax.imshow(image)
+        _mark_photo(ax.imshow(image), "image_grid")
         ax.set_title(caption, fontsize=8)
+    _mark_photo(fig, "image_grid")
     if title:
         fig.suptitle(title)
     return fig
@@ -73,8 +321,11 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, ncols: 
 
 def draw_face(ax: matplotlib.axes.Axes, image: np.ndarray, box: Sequence[int] | None = None,
               landmarks: np.ndarray | None = None, *, label: str | None = None) -> None:
-    """Show ``image`` with a detection box (top, right, bottom, left) and landmark points."""
-    ax.imshow(image)
+    """Show ``image`` with a detection box (top, right, bottom, left) and landmark points.
+
+    The figure is marked as drawing a photo: :func:`show` never lets it into a committed notebook.
+    """
+    _mark_photo(ax.imshow(image), "draw_face")
     ax.axis("off")
     if box is not None:
         top, right, bottom, left = box

@@ -33,8 +33,8 @@ def test_no_committed_file_is_a_copy_of_a_manifest_file() -> None:
     assert copies == [], f"{copies} are byte-for-byte copies of the dataset: remove them from git."
 
 
-def test_committed_notebooks_have_no_image_outputs() -> None:
-    """A face drawn in an output cell would be a committed copy of a photo."""
+def committed_image_outputs() -> list[tuple[str, int, dict]]:
+    """(notebook, cell index, output) for every output of a committed notebook that carries an image."""
     found = []
     for f in git_files():
         if f.endswith(".ipynb"):
@@ -42,8 +42,23 @@ def test_committed_notebooks_have_no_image_outputs() -> None:
             for i, cell in enumerate(nb["cells"]):
                 for out in cell.get("outputs", []):
                     if any(k.startswith("image/") for k in out.get("data", {})):
-                        found.append(f"{f} cell {i}")
-    assert found == [], f"Strip image outputs (python tools/notebooks.py strip): {found}"
+                        found.append((f, i, out))
+    return found
+
+
+def test_committed_notebooks_carry_only_face_free_charts() -> None:
+    """A face drawn in an output cell would be a committed copy of a photo. The only images a
+    committed notebook may carry are SVG charts that facecourse.plots.show marked face-free, with
+    a marker that still matches their bytes and no raster image but labelled data images."""
+    from facecourse.plots import SVG_MIME, face_free_output_problems
+
+    found = []
+    for f, i, out in committed_image_outputs():
+        kinds = [k for k in out["data"] if k.startswith("image/")]
+        problems = face_free_output_problems(out) if kinds == [SVG_MIME] else [f"carries {kinds}"]
+        if problems:
+            found.append(f"{f} cell {i}: {'; '.join(problems)}")
+    assert found == [], f"Strip these image outputs (python tools/notebooks.py strip NOTEBOOK): {found}"
 
 
 def test_gitignore_keeps_private_and_derived_files_out() -> None:

@@ -8,9 +8,11 @@
 
 Why: nbval (the notebook test) compares the text outputs stored in each notebook with a fresh
 run, so the committed notebooks must carry the text outputs of a clean run. They must never
-carry images: a face drawn in an output is a copy of a photo. `execute` re-runs a notebook
-with progress bars off (FACECOURSE_PROGRESS=0, as the tests do) and removes every image/*
-output, keeping the figure's one-line alt text. Student versions of the exercises are
+carry a face: a face drawn in an output is a copy of a photo. `execute` re-runs a notebook
+with progress bars off (FACECOURSE_PROGRESS=0, as the tests do) and removes every image output
+that may draw a face, keeping the figure's one-line alt text; the only images kept are the
+face-free charts that facecourse.plots.show emitted as deterministic SVG and marked, once the
+mark is verified (see strip_images). Every notebook written gets the python3 kernelspec. Student versions of the exercises are
 generated from the solution sources by `release`, never edited by hand (nbgrader's rules:
 a solution region becomes `raise NotImplementedError()`, a written answer "YOUR ANSWER HERE",
 hidden tests are removed, outputs cleared).
@@ -36,7 +38,16 @@ _HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HI
 
 
 def strip_images(nb: nbformat.NotebookNode) -> int:
-    """Remove image/* data from every output; return how many were removed."""
+    """Remove every image output that may show a face; return how many were removed.
+
+    Kept: only ``image/svg+xml`` charts that :func:`facecourse.plots.show` marked face-free and
+    that pass :func:`facecourse.plots.face_free_output_problems` here (the marker's digest matches
+    the bytes; no script, external reference or unlabelled raster image in the SVG). Removed:
+    everything else under ``image/`` (PNG, JPEG ..., i.e. every figure that draws a photo, and any
+    SVG whose marker cannot be verified). The ``text/plain`` "Figure: <alt>" line always stays.
+    """
+    from facecourse.plots import SVG_MIME, face_free_output_problems
+
     removed = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -45,10 +56,14 @@ def strip_images(nb: nbformat.NotebookNode) -> int:
         for out in cell.get("outputs", []):
             data = out.get("data")
             if data is not None:
-                for key in [k for k in data if k.startswith("image/")]:
+                images = [k for k in data if k.startswith("image/")]
+                keep_svg = SVG_MIME in images and not face_free_output_problems(out)
+                dropped = [k for k in images if not (keep_svg and k == SVG_MIME)]
+                for key in dropped:
                     del data[key]
                     removed += 1
-                out.get("metadata", {}).clear()
+                if dropped and not keep_svg:
+                    out.get("metadata", {}).clear()
                 if not data:
                     continue
             kept.append(out)
@@ -57,13 +72,24 @@ def strip_images(nb: nbformat.NotebookNode) -> int:
     return removed
 
 
+def kept_charts(nb: nbformat.NotebookNode) -> int:
+    """How many face-free SVG charts ``nb`` carries."""
+    return sum(1 for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+               if "image/svg+xml" in out.get("data", {}))
+
+
+#: The kernel every course notebook runs on (what JupyterLab writes for the default Python kernel).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
 def tidy_metadata(nb: nbformat.NotebookNode) -> None:
-    """Drop per-run and editor-only metadata, so diffs show only real changes."""
+    """Drop per-run and editor-only metadata, so diffs show only real changes; name the kernel."""
     for cell in nb.cells:
         for key in ("execution", "lines_to_next_cell", "collapsed", "scrolled"):
             cell.get("metadata", {}).pop(key, None)
     nb.metadata.pop("jupytext", None)
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
 
 
 def execute(path: Path, timeout: int = 1800) -> None:
@@ -131,7 +157,8 @@ def main(argv: list[str]) -> int:
             nb = nbformat.read(p, as_version=4)
             n = strip_images(nb)
             nbformat.write(nb, p)
-            print(f"{p.relative_to(ROOT)}: removed {n} image output(s)")
+            print(f"{p.relative_to(ROOT)}: removed {n} image output(s), kept {kept_charts(nb)} "
+                  "face-free chart(s)")
     elif command == "release":
         release()
     elif command == "check":
