@@ -309,7 +309,7 @@ def test_the_guides_launch_links_open_files_that_exist() -> None:
 
 
 def test_generated_and_private_folders_are_git_ignored() -> None:
-    probes = ["site/index.html", "test-artifacts/browser/x.png"]
+    probes = ["site/index.html", "preview-private/index.html", "public-site/index.html", "test-artifacts/browser/x.png"]
     result = subprocess.run(["git", "check-ignore", *probes], cwd=ROOT, capture_output=True, text=True, check=False)
     assert sorted(result.stdout.split()) == sorted(probes)
 
@@ -342,7 +342,7 @@ def test_committed_widget_outputs_carry_their_static_text() -> None:
 def test_the_preview_site_shows_widgets_as_static_text(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "tools"))
     try:
-        import build_site
+        import build_private_preview as build_site
     finally:
         sys.path.remove(str(ROOT / "tools"))
     nb = nbformat.v4.new_notebook()

@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
-"""Render the lessons to a static HTML site in site/, with executed outputs and figures.
+"""PRIVATE preview WITH FACES: execute the lessons and render them to HTML in preview-private/.
 
-    python tools/build_site.py                     # every lessons/*.ipynb -> site/
-    python tools/build_site.py lessons/03_verification.ipynb --out /tmp/preview
+    python tools/build_private_preview.py                     # every lessons/*.ipynb -> preview-private/
+    python tools/build_private_preview.py lessons/03_verification.ipynb --out /tmp/preview
+
+Not the course web site. The public site, with no face in it, is built by tools/build_book.py
+from the committed notebooks without executing them; this preview executes every notebook, so
+it shows every figure, photos included, and must never be published.
 
 For previewing the course without Jupyter (a projector with no kernel, a reviewer, a student
 without an install). Each notebook is executed from scratch in a fresh kernel (with the
 course's environment: FACECOURSE_IMAGE_MIRROR, FACECOURSE_CACHE_DIR ... as set in your shell)
 and converted with nbconvert; figures are embedded in the pages. Run it with the course's
-Python (`.venv/bin/python tools/build_site.py`), so the kernel is the course's.
+Python (`.venv/bin/python tools/build_private_preview.py`), so the kernel is the course's.
 
 Interactive widgets (the threshold explorer, the deployment simulator) cannot work without a
 kernel, so the site shows their static text instead: the numbers at a few fixed settings. (A
 plain `jupyter nbconvert --execute --to html` would embed a dead copy of the widget that
 loads its code from the internet and whose numbers do not follow its sliders.)
 
-THE SITE CONTAINS FACES. The figures show photos of the Face Research Lab participants, so
-site/ is git-ignored: never commit it, and do not publish it. A published copy could not honour
+THE PREVIEW CONTAINS FACES. The figures show photos of the Face Research Lab participants, so
+preview-private/ is git-ignored: never commit it, and do not publish it. A published copy could not honour
 a consent withdrawal (sample_images/revocations.csv), and the course's rule is that photos are
 fetched and verified, never redistributed by us. Delete the folder when you are done.
 """
@@ -32,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-NOTICE = ("Preview built on this machine by tools/build_site.py. It contains photos of consenting research "
+NOTICE = ("Private preview built on this machine by tools/build_private_preview.py. It contains photos of consenting research "
           "participants (Face Research Lab London Set, CC BY 4.0; see sample_images/README.md): "
           "do not commit, publish or share this folder; delete it when done.")
 
@@ -101,7 +105,7 @@ def build(notebooks: list[Path], out_dir: Path, timeout: int = 900) -> list[Path
     """Render ``notebooks`` into ``out_dir`` with an index; return the pages written."""
     os.environ["FACECOURSE_PROGRESS"] = "0"
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / ".gitignore").write_text("# contains faces: never commit (see tools/build_site.py)\n*\n")
+    (out_dir / ".gitignore").write_text("# contains faces: never commit (see tools/build_private_preview.py)\n*\n")
     pages = []
     for nb_path in notebooks:
         print(f"[site] {nb_path.relative_to(ROOT) if nb_path.is_relative_to(ROOT) else nb_path} ...", flush=True)
@@ -116,7 +120,8 @@ def build(notebooks: list[Path], out_dir: Path, timeout: int = 900) -> list[Path
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lessons/*.ipynb")
-    parser.add_argument("--out", type=Path, default=ROOT / "site", help="output folder (default: site/)")
+    parser.add_argument("--out", type=Path, default=ROOT / "preview-private",
+                        help="output folder (default: preview-private/)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default: 900)")
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "lessons").glob("*.ipynb"))
