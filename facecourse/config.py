@@ -3,14 +3,10 @@
 Every location is read from the environment each time it is asked for, so tests and
 shared servers can redirect it without touching code.
 
-| variable                  | default                               | what it is                                    |
-|---------------------------|---------------------------------------|-----------------------------------------------|
-| ``FACECOURSE_IMAGE_MIRROR`` | (unset: the pinned upstream on GitHub) | a local folder (or URL) to fetch images from   |
-| ``FACECOURSE_IMAGE_DIR``    | ``sample_images/downloaded/``          | where verified images are kept (may be shared, read-only) |
-| ``FACECOURSE_CACHE_DIR``    | ``.facecourse-cache/``                 | every file the course derives (encodings...)   |
-| ``FACECOURSE_CLASS_CACHE``  | (unset: none)                          | an instructor's read-only, verified class cache, read before computing |
-| ``FACECOURSE_MY_IMAGES``    | ``my_images/``                         | a student's own consenting photos (never committed) |
-| ``FACECOURSE_PROGRESS``     | ``1``                                  | ``0`` hides progress bars (the tests do)       |
+The variables (``FACECOURSE_ROOT``, ``FACECOURSE_IMAGE_MIRROR``, ``FACECOURSE_IMAGE_DIR``,
+``FACECOURSE_CACHE_DIR``, ``FACECOURSE_CLASS_CACHE``, ``FACECOURSE_MY_IMAGES``,
+``FACECOURSE_PROGRESS``) are described in one table, in CONTRIBUTING.md's section
+"Environment variables"; a test checks that it lists every one the code reads.
 """
 
 from __future__ import annotations

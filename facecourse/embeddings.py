@@ -15,23 +15,20 @@ hand-made 2-D and 3-D points with answers worked out on paper.
   averaged face) to the *closest photo of each person* in a gallery, and
   :func:`matches_by_group` - how many people fall within the tolerance, by group label;
 * :func:`compare_variant` - how far faceprints computed with other encoder settings (jitter,
-  landmark model) move from the default ones, and which match decisions that flips;
-* :func:`encode_entries_reproducible` - :func:`facecourse.faceprints.encode_entries` with
-  jittered encodings made reproducible (see its docstring for why that is needed).
+  landmark model) move from the default ones, and which match decisions that flips.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .faceprints import DEFAULT_TOLERANCE, EncodingParams, EncodingSet
-from .manifest import Manifest, ManifestEntry
+from .faceprints import DEFAULT_TOLERANCE
 from .metrics import _as_labels, pairwise_distances  # one label check for the whole package
 
 __all__ = [
@@ -45,7 +42,6 @@ __all__ = [
     "matches_by_group",
     "VariantComparison",
     "compare_variant",
-    "encode_entries_reproducible",
 ]
 
 #: What :func:`nearest_identity` answers when no gallery entry is within the tolerance.
@@ -379,16 +375,3 @@ def compare_variant(default: ArrayLike, variant: ArrayLike, subject_ids: ArrayLi
     da = pairwise_distances(a)[i, j]
     db = pairwise_distances(b)[i, j]
     return VariantComparison(shift, np.column_stack([i, j]), ids[i] == ids[j], da, db)
-
-
-def encode_entries_reproducible(entries: Sequence[ManifestEntry], params: EncodingParams, *,
-                                manifest: Manifest | None = None) -> EncodingSet:
-    """:func:`facecourse.faceprints.encode_entries`, kept under its old name for lesson 02.
-
-    Jittered faceprints (``num_jitters > 1``) are reproducible in ``encode_entries`` itself:
-    :func:`facecourse.faceprints.encode_array` loads a fresh dlib encoder for each photo, so
-    the random copies dlib averages are the same on every run.
-    """
-    from . import faceprints
-
-    return faceprints.encode_entries(entries, params, manifest=manifest)

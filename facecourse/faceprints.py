@@ -16,7 +16,8 @@ Results are cached in ``<cache>/faceprints/<params>/<sha256>.npz``: the key is t
 SHA-256 plus a digest of every parameter and library version that can change the result,
 so a changed image or setting is never served a stale faceprint, and re-running a notebook
 costs almost nothing. Every cached file is named after the source image's hash, which is
-how :func:`facecourse.privacy.purge_person` finds and deletes them.
+how :func:`facecourse.privacy.purge_images` (and so
+:func:`facecourse.privacy.withdraw_consent`) finds and deletes them.
 
 On a shared server a read-only **class cache** (``FACECOURSE_CLASS_CACHE``, built once by the
 instructor with ``python -m facecourse build-class-cache DIR``; see :mod:`facecourse.classcache`)
@@ -295,26 +296,6 @@ def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, 
         lambda: encode_array(load_photo(entry, manifest=manifest), params, name=entry.path,
                              file_id=entry.file_id, sha256=entry.sha256),
         params,
-        file_id=entry.file_id,
-    )
-
-
-def encode_variant(entry: ManifestEntry, variant: str, transform: Callable[[np.ndarray], np.ndarray],
-                   params: EncodingParams = DEFAULT_PARAMS, *, manifest: Manifest | None = None) -> FaceRecord:
-    """The faceprint of a copy of ``entry`` changed by ``transform`` (e.g. blurred), cached.
-
-    ``variant`` must describe the change completely (e.g. ``"blur:sigma=4"``): it is part of the key.
-    """
-    from .dataset import load_photo
-
-    manifest = load_manifest() if manifest is None else manifest
-    entry = manifest[entry.file_id]
-    return cached_record(
-        entry.sha256,
-        lambda: encode_array(transform(load_photo(entry, manifest=manifest)), params,
-                             name=f"{entry.path} ({variant})", file_id=entry.file_id, sha256=entry.sha256),
-        params,
-        variant=variant,
         file_id=entry.file_id,
     )
 

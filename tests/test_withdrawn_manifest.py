@@ -39,7 +39,6 @@ CALLS = {
     "detection.load_template": lambda m: detection.load_template(_photo(), manifest=m),
     "detection.load_templates": lambda m: detection.load_templates([_photo()], manifest=m),
     "faceprints.encode_entry": lambda m: faceprints.encode_entry(_photo(), manifest=m),
-    "faceprints.encode_variant": lambda m: faceprints.encode_variant(_photo(), "same", lambda x: x, manifest=m),
     "faceprints.encode_entries": lambda m: faceprints.encode_entries([_photo()], workers=1, manifest=m),
     "faceprints.encode_variants": lambda m: faceprints.encode_variants([_photo()], [], workers=1, manifest=m),
     "rights.traces_of": lambda m: rights.traces_of("london-001", manifest=m),
