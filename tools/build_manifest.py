@@ -35,6 +35,9 @@ LONDON_CONSENT = (
 CC_BY = "CC-BY-4.0"
 CC0 = "CC0-1.0"
 
+#: What a file is, by its extension; any other file is skipped (and reported), never guessed.
+KIND_BY_EXTENSION = {"jpg": "photo", "jpeg": "photo", "png": "photo", "tem": "landmarks"}
+
 # folder -> (set name, licence, attribution, consent basis, session)
 FOLDERS = {
     "neutral_front": ("london_neutral", CC_BY, LONDON_ATTRIBUTION, LONDON_CONSENT, "london-2012"),
@@ -69,7 +72,14 @@ def image_id(folder: str, stem: str) -> str:
     return f"{folder}-{stem}"
 
 
-def main(mirror: Path, out: Path) -> None:
+def main(mirror: Path, out: Path) -> list[str]:
+    """Write the manifest for ``mirror`` to ``out``; return the files skipped (and print them).
+
+    Only the files directly inside the known set folders (``FOLDERS``) with a known extension
+    (``KIND_BY_EXTENSION``), plus ``london_info.csv``, become rows. Anything else - a nested
+    path, a file at the top level, an unknown extension - is skipped and listed, so that a
+    changed upstream is noticed rather than mislabelled.
+    """
     sums = {}
     for line in (mirror / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split(maxsplit=1)
@@ -79,6 +89,7 @@ def main(mirror: Path, out: Path) -> None:
         for row in csv.DictReader(fh):
             info[row["face_id"]] = row
     rows = []
+    skipped = []
     for rel, digest in sorted(sums.items()):
         if rel == "london_info.csv":
             rows.append(
@@ -100,19 +111,25 @@ def main(mirror: Path, out: Path) -> None:
                 }
             )
             continue
-        folder, fname = rel.split("/")
-        if folder not in FOLDERS:
-            continue  # not a set the course may use
-        stem, ext = fname.rsplit(".", 1)
+        parts = rel.split("/")
+        if len(parts) != 2 or parts[0] not in FOLDERS:
+            skipped.append(rel)  # nested, top-level or not a set the course may use
+            continue
+        folder, fname = parts
+        stem, _, ext = fname.rpartition(".")
+        kind = KIND_BY_EXTENSION.get(ext.lower())
+        if not stem or kind is None:
+            skipped.append(rel)  # not a photo or a landmark template
+            continue
         set_name, licence, attribution, consent, session = FOLDERS[folder]
         pid = person_id(folder, stem)
         meta = info.get(pid.removeprefix("london-"), {}) if pid.startswith("london-") else {}
         rows.append(
             {
-                "file_id": image_id(folder, stem) + ("" if ext == "jpg" else "-landmarks"),
+                "file_id": image_id(folder, stem) + ("-landmarks" if kind == "landmarks" else ""),
                 "person_id": pid,
                 "set": set_name,
-                "kind": "photo" if ext == "jpg" else "landmarks",
+                "kind": kind,
                 "path": rel,
                 "upstream_path": f"inst/{rel}",
                 "sha256": digest,
@@ -131,6 +148,11 @@ def main(mirror: Path, out: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} rows to {out}")
+    if skipped:
+        print(f"skipped {len(skipped)} file(s) that are not photos or templates of a known set:")
+        for rel in skipped:
+            print(f"  {rel}")
+    return skipped
 
 
 if __name__ == "__main__":
