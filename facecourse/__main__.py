@@ -4,9 +4,10 @@
     verify                check every downloaded image against the manifest, report problems
     withdraw PERSON_ID    record that a person withdrew consent and delete all that was derived from them
     forget-my-images      delete everything the course derived from the photos in my_images/
-    build-class-cache DIR [--workers N]
+    build-class-cache DIR [--workers N] [--seed CACHE_DIR]...
                           compute every faceprint the lessons and exercises need into DIR, with a hash
-                          index, for a whole class to read (set FACECOURSE_CLASS_CACHE=DIR; docs/classroom.md)
+                          index, for a whole class to read (set FACECOURSE_CLASS_CACHE=DIR; docs/classroom.md);
+                          --seed copies matching faceprints from a course cache you trust instead of recomputing
     check-class-cache [DIR]
                           verify every file of a class cache against its hash index (default: FACECOURSE_CLASS_CACHE)
 """
@@ -42,15 +43,19 @@ def main(argv: list[str]) -> int:
 
             report = withdraw_consent(args[0], note=" ".join(args[1:]))
             print(report)
-        elif command == "build-class-cache" and len(args) in (1, 3) and (len(args) == 1 or args[1] == "--workers"):
+        elif command == "build-class-cache" and args:
             from .classcache import build
 
-            try:
-                workers = int(args[2]) if len(args) == 3 else None
-            except ValueError:
-                print(f"error: --workers needs a whole number, not '{args[2]}'", file=sys.stderr)
+            options = _options(args[1:], {"--workers", "--seed"})
+            if options is None:
+                print(__doc__)
                 return 2
-            index = build(args[0], workers=workers)
+            try:
+                workers = int(options["--workers"][-1]) if "--workers" in options else None
+            except ValueError:
+                print(f"error: --workers needs a whole number, not '{options['--workers'][-1]}'", file=sys.stderr)
+                return 2
+            index = build(args[0], workers=workers, seeds=options.get("--seed", []))
             print(f"Class cache {args[0]}: {len(index['files'])} faceprint files, hash index {args[0]}/index.json.")
             for job in index["jobs"]:
                 print(f"  {job['files']:>5} {job['name']} ({job['used_by']})")
@@ -75,6 +80,18 @@ def main(argv: list[str]) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _options(args: list[str], names: set[str]) -> dict[str, list[str]] | None:
+    """``--name value`` pairs (a name may repeat); None if anything else is there."""
+    if len(args) % 2:
+        return None
+    out: dict[str, list[str]] = {}
+    for name, value in zip(args[::2], args[1::2]):
+        if name not in names:
+            return None
+        out.setdefault(name, []).append(value)
+    return out
 
 
 if __name__ == "__main__":

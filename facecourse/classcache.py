@@ -115,13 +115,15 @@ def course_jobs(manifest: Manifest | None = None) -> list[Job]:
 
 
 def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequence[Job] | None = None,
-          workers: int | None = None) -> dict[str, Any]:
+          workers: int | None = None, seeds: Sequence[Path | str] = ()) -> dict[str, Any]:
     """Compute every faceprint of ``jobs`` (default: :func:`course_jobs`) into ``folder``, then index it.
 
     Files already in ``folder`` whose hash matches the old index are kept (a rebuild after a
     library upgrade or a new lesson computes only what changed); files no job produces are
     deleted. The index is written last and atomically, so a kernel never sees half a build.
-    Returns the index.
+    ``seeds`` are course caches you trust (e.g. your own ``.facecourse-cache`` after running the
+    lessons): a faceprint file found there under the same key and name is the same computation,
+    and is copied instead of recomputed. Returns the index.
     """
     from . import faceprints
 
@@ -137,6 +139,7 @@ def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequenc
     os.environ.pop("FACECOURSE_CLASS_CACHE", None)  # never read another class cache while building
     try:
         _drop_unverified(root, old)
+        _copy_seeds(root, jobs, [Path(s).expanduser().resolve() for s in seeds])
         for job in progress(jobs, desc="Building the class cache", unit="step"):
             if job.transforms:
                 faceprints.encode_variants(job.entries, job.transforms, job.params, workers=workers, manifest=m)
@@ -170,6 +173,27 @@ def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequenc
     _write_index(root, index)
     _make_read_only(root)
     return index
+
+
+def _copy_seeds(root: Path, jobs: Sequence[Job], seeds: Sequence[Path]) -> None:
+    from . import faceprints
+
+    if not seeds:
+        return
+    wanted = [faceprints.cache_relpath(e.sha256, job.params, v) for job in jobs for e in job.entries
+              for v in job.variants()]
+    for rel in progress(wanted, desc="Copying from the seed caches", unit="file"):
+        target = root / rel
+        if target.exists():
+            continue
+        for seed in seeds:
+            source = seed / rel
+            if source.is_file() and faceprints._load(source, "", "") is not None:  # readable: copy it
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(source.read_bytes())
+                os.replace(tmp, target)
+                break
 
 
 def _describe_params(params: Any) -> dict[str, Any]:
