@@ -148,7 +148,12 @@ def test_distances_to_people_takes_each_persons_closest_photo() -> None:
     # q1 = (10, 0): ann's photos at sqrt(49 + 16) = 8.062 and sqrt(100 + 1) = 10.05; bob 8; cy 0.
     assert np.allclose(r.distances, [[1.0, 2.0, 10.0], [math.sqrt(65), 8.0, 0.0]])
     assert r.closest_photo.tolist() == [[2, 1, 3], [0, 1, 3]]
-    assert r.count_within(2.0).tolist() == [2, 1]  # q0: ann (1) and bob (2, inclusive); q1: cy
+    assert r.count_within(2.5).tolist() == [2, 1]  # q0: ann (1) and bob (2); q1: cy
+    # Inclusive: a person exactly at the tolerance counts. The points' mean is 0, so every distance
+    # here is exact in binary (3-4-5), whatever the order of additions (CONTRIBUTING.md).
+    edge = distances_to_people([[0.0, 0.0]], ["q"], [[3.0, 4.0], [-3.0, -4.0]], ["ann", "bob"])
+    assert edge.distances.tolist() == [[5.0, 5.0]] and edge.count_within(5.0).tolist() == [2]
+    assert edge.count_within(np.nextafter(5.0, 0)).tolist() == [0]
     people, dist = r.nearest()
     assert people.tolist() == ["ann", "cy"] and dist.tolist() == pytest.approx([1.0, 0.0])
 

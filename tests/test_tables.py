@@ -112,8 +112,11 @@ def test_probe_outcome_counts_by_hand() -> None:
     assert (o.attempts, o.fta, o.completed) == (3, 1, 2)
     assert (o.false_non_matches, o.false_matches, o.nonmated) == (1, 2, 4)
     assert o.scores is not None and sorted(o.scores.mated.round(3).tolist()) == [0.1, 0.8]
-    # a pair exactly at the threshold matches (distance <= threshold): b-b at 0.8 with threshold 0.8
-    assert tables.probe_outcome("demo", 2, [[0.0], [1.0]], ["a", "b"], [[0.1], [1.8]], ["a", "b"], 0.8).false_non_matches == 0
+    # a pair exactly at the threshold matches (distance <= threshold): b-b at 0.75 with threshold 0.75.
+    # Values with few binary digits (mean 0.71875), so the distance is exactly 0.75 on any CPU.
+    edge = ("demo", 2, [[0.0], [1.0]], ["a", "b"], [[0.125], [1.75]], ["a", "b"])
+    assert tables.probe_outcome(*edge, 0.75).false_non_matches == 0
+    assert tables.probe_outcome(*edge, np.nextafter(0.75, 0)).false_non_matches == 1
 
 
 def test_probe_outcome_with_no_face_found_and_bad_counts() -> None:
