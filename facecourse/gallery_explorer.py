@@ -68,8 +68,9 @@ FIELD_IDS = (
     "p-any-band",
 )
 
-#: Largest gallery on the slider: 10^10 faceprints (more than any size Clearview has claimed).
-MAX_GALLERY = 1e10
+#: Largest gallery on the slider: 10^11 faceprints, the 100-billion target Clearview was reported
+#: to have set itself in 2022 (its own claims were about 3 billion in 2020 and about 30 billion in 2023).
+MAX_GALLERY = 1e11
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def gallery_state(fmr: MeasuredFMR, gallery_size: float) -> GalleryState:
 class GalleryExplorer(HeadlessFallback):
     """A log slider on the gallery size and a threshold picker; build it with :func:`gallery_explorer`.
 
-    Attributes: ``gallery_size`` (``ipywidgets.FloatLogSlider``, 1 to 10^10), ``threshold``
+    Attributes: ``gallery_size`` (``ipywidgets.FloatLogSlider``, 1 to 10^11), ``threshold``
     (``ipywidgets.Dropdown`` over the measured thresholds), ``panel`` (``ipywidgets.HTML`` holding
     ``self.state().html()``), ``widget`` (all three in a ``VBox``). Without a widget frontend the
     notebook shows :meth:`static_text`: a table at a few gallery sizes, the same on every run.
