@@ -38,7 +38,8 @@ ARTICLE_EVENTS: tuple[Event, ...] = (
     Event("2020-01-22", "Twitter asks Clearview to stop collecting photos and data from its platform; Australia's "
           "privacy commissioner opens an inquiry.", ARTICLE),
     Event("2020-01-23", "US Senator Ed Markey asks Clearview for its list of law-enforcement clients and whether "
-          "it sells to private persons; the company answers that it is a 'public photo search engine'.",
+          "it sells to private persons; eight days later the company answers that it is a 'public photo "
+          "search engine'.",
           ARTICLE),
     Event("2020-01-24", "New Jersey's Attorney General bars the state's police from using the app; a first class "
           "action is filed in Illinois under the Biometric Information Privacy Act (BIPA).", ARTICLE),
@@ -46,7 +47,8 @@ ARTICLE_EVENTS: tuple[Event, ...] = (
           "and whether it is lawful under EU data protection law.", ARTICLE),
     Event("2020-02-05", "BuzzFeed publishes Clearview sales material with a map of planned expansion to at least "
           "22 countries, nine of them in the EU; Google/YouTube, Venmo and LinkedIn send cease-and-desist "
-          "letters (CBS report); the founder invokes the First Amendment.", ARTICLE),
+          "letters (reported by the broadcaster CBC; the translation says 'CBS'); the founder invokes the First "
+          "Amendment.", ARTICLE),
     Event("2020-02-12", "The European Commission says it is in contact with the national data protection "
           "authorities and that such technologies do not operate in a legal vacuum (Euractiv).", ARTICLE),
     Event("2020-02-26", "The Daily Beast reports that an intruder obtained Clearview's entire client list, the "
