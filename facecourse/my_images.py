@@ -44,24 +44,32 @@ def load(name: str | Path) -> np.ndarray:
     return load_rgb(path, name=path.name)
 
 
-def bystander_message(name: str, n_faces: int) -> str:
-    """Why a photo of several people is refused, and how to go on."""
+def bystander_message(name: str, n_faces: int, *, own_photo: bool = True) -> str:
+    """Why a photo of several people is refused, and how to go on.
+
+    ``own_photo``: a student's photo in ``my_images/`` (True) or a probe photo given to a search
+    or a rights request (False); only the advice on how to go on differs.
+    """
+    how = ("crop the photo so that only your face is left, save the crop in my_images/ under a new "
+           "name and encode that, or pick a photo that shows only you. Someone else may appear only "
+           "in a photo of their own, after signing a consent note (my_images/CONSENT_TEMPLATE.md)."
+           if own_photo else
+           "crop the photo so that only the face the search or request is about is left, or use a "
+           "photo that shows only that person.")
     return (
         f"Found {n_faces} faces in '{name}', so the course will not compute a faceprint from it. "
         "The other people in this photo have not agreed to have their faceprint computed, and a "
         "faceprint is biometric data about them. Only the positions of the faces were computed; "
-        "no faceprint was made and nothing was kept. To go on: crop the photo so that only your "
-        "face is left, save the crop in my_images/ under a new name and encode that, or pick a "
-        "photo that shows only you. Someone else may appear only in a photo of their own, after "
-        "signing a consent note (my_images/CONSENT_TEMPLATE.md)."
+        f"no faceprint was made and nothing was kept. To go on: {how}"
     )
 
 
-def _refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str) -> None:
+def refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str, *, own_photo: bool = True) -> None:
     """Raise :class:`MultipleFacesError` if the photo shows more than one face (detection only).
 
     Detects on the same shrunk copy as :func:`facecourse.faceprints.encode_array`, so both see
-    the same faces. No landmarks and no faceprint of anybody are computed here.
+    the same faces. No landmarks and no faceprint of anybody are computed here. Used for every
+    photo that does not come from the manifest (which records one consenting person per photo).
     """
     small = image if params.detect_max_side is None else downscale(image, params.detect_max_side)[0]
     try:
@@ -69,7 +77,7 @@ def _refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str) -> 
     except NoFaceError:
         return  # encode_array records the failure to acquire, as for any photo
     if len(boxes) > 1:
-        raise MultipleFacesError(bystander_message(name, len(boxes)))
+        raise MultipleFacesError(bystander_message(name, len(boxes), own_photo=own_photo))
 
 
 def encode(name: str | Path, params: EncodingParams = DEFAULT_PARAMS) -> FaceRecord:
@@ -86,7 +94,7 @@ def encode(name: str | Path, params: EncodingParams = DEFAULT_PARAMS) -> FaceRec
 
     def compute() -> FaceRecord:
         image = load_rgb(path, name=path.name)
-        _refuse_bystanders(image, own, path.name)  # raises before anything is computed or cached
+        refuse_bystanders(image, own, path.name)  # raises before anything is computed or cached
         return encode_array(image, own, name=path.name, file_id=path.name, sha256=digest)
 
     return cached_record(digest, compute, own, file_id=path.name, area=AREA)

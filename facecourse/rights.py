@@ -764,12 +764,21 @@ class FaceIndex:
 
 
 def _as_faceprint(x: Any, params: EncodingParams) -> np.ndarray:
-    """A 128-d float64 faceprint from a manifest photo, an image array or a faceprint."""
+    """A 128-d float64 faceprint from a manifest photo, an image array or a faceprint.
+
+    An image array that shows more than one face is refused (:class:`~facecourse.errors.MultipleFacesError`): only a
+    manifest photo carries the promise of one consenting person, so only there is the largest kept.
+    """
     if isinstance(x, ManifestEntry):
         return np.asarray(require_face(encode_entry(x, params)).encoding, dtype=np.float64)
     arr = np.asarray(x)
-    if arr.ndim == 3 and arr.shape[2] in (3, 4):  # an image
-        return np.asarray(require_face(encode_array(np.ascontiguousarray(arr[..., :3]), params)).encoding)
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):  # an image: no manifest row promises one consenting person
+        from .my_images import refuse_bystanders
+
+        image = np.ascontiguousarray(arr[..., :3])
+        single = dataclasses.replace(params, on_multiple="error")
+        refuse_bystanders(image, single, "the photo", own_photo=False)  # before any faceprint is computed
+        return np.asarray(require_face(encode_array(image, single)).encoding)
     arr = arr.astype(np.float64).reshape(-1) if arr.size == DIM else arr
     if arr.shape != (DIM,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"Expected a photo (a manifest entry or an image array) or a {DIM}-number faceprint; "

@@ -461,3 +461,24 @@ def test_erasure_and_opt_out_removal_without_a_user_change_nothing(course) -> No
     with pytest.raises(ValueError, match="who removes"):
         index.remove_opt_out(token, user=" ")
     assert _snapshot(index) == before
+
+
+def test_a_probe_photo_with_two_faces_is_refused_not_cut_to_the_largest(course) -> None:
+    """An image array carries no manifest promise of one consenting person: refuse two faces."""
+    from PIL import Image
+
+    from facecourse.dataset import load_photo
+    from facecourse.errors import MultipleFacesError
+
+    m = course
+    index = new_index(m)
+    left = load_photo(m["lisa-lisa1"])
+    right = Image.fromarray(load_photo(m["london-001-neutral"])).resize((left.shape[0], left.shape[0]))
+    two = np.ascontiguousarray(np.concatenate([left, np.asarray(right)], axis=1))
+    before = _snapshot(index)
+    with pytest.raises(MultipleFacesError, match="have not agreed"):
+        index.search(two, user="pd/a", purpose="CASE-2026-1")
+    with pytest.raises(MultipleFacesError, match="have not agreed"):
+        rights.subject_access_report(index, two, reference="SAR-1")
+    assert _snapshot(index) == before  # nothing searched, nothing logged
+    assert [x.provenance.entry_id for x in index.search(left, user="pd/a", purpose="CASE-2026-1")] == []
