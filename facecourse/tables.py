@@ -20,7 +20,8 @@ from . import metrics, policy, search
 
 __all__ = ["false_candidate_table", "independence_table", "access_answers_table", "measured_rates_table",
            "fmr_sweep_table", "stadium_table", "verification_table",
-           "ProbeOutcome", "probe_outcome", "probe_outcomes", "degraded_probe_table"]
+           "ProbeOutcome", "probe_outcome", "probe_outcomes", "degraded_probe_table",
+           "fta_by_set_table"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,3 +317,36 @@ def degraded_probe_table(outcomes: Sequence[ProbeOutcome]) -> str:
         "FM / non-mated": f"{o.false_matches} / {o.nonmated:,}",
         "FMR": f"{o.false_matches / o.nonmated:.2%}" if o.nonmated else "n/a",
     } for o in outcomes])
+
+
+# ---------------------------------------------------------------------------------------------
+# Lesson 01: failure to acquire on the photos as published
+# ---------------------------------------------------------------------------------------------
+
+
+def fta_by_set_table(sets: Sequence[str], acquired: Sequence[bool], confidence: float = 0.95) -> str:
+    """Faces detected and FTA with its Wilson interval, one row per image set, then all together.
+
+    ``sets[i]`` names the set of photo ``i`` and ``acquired[i]`` says whether a face was detected
+    and encoded in it (``record.acquired`` of ``faceprints.encode_set``).
+
+    >>> print(fta_by_set_table(["a", "a", "b"], [True, False, True]))
+    set  detected    FTA      95% CI
+    ---  --------  -----  ----------
+    a         1/2  50.0%  9.5%-90.5%
+    b         1/1   0.0%  0.0%-79.3%
+    all       2/3  33.3%  6.1%-79.2%
+    """
+    from .detection import DetectionRate, count_by_condition
+
+    if len(sets) != len(acquired):
+        raise ValueError(f"sets has {len(sets)} entries but acquired has {len(acquired)}: give one of each per photo")
+    if not len(sets):
+        raise ValueError("No photos: pass the entries and records of faceprints.encode_set().")
+    labels, hits, totals = count_by_condition(list(sets), list(acquired))
+    rows = [DetectionRate(str(s), str(s), 0.0, "", int(h), int(t), confidence)
+            for s, h, t in zip(labels, hits, totals)]
+    rows.append(DetectionRate("all", "all", 0.0, "", int(hits.sum()), int(totals.sum()), confidence))
+    drop = ("condition", "level", "unit")
+    return metrics.format_table([{"set": r.kind, **{k: v for k, v in r.as_row().items() if k not in drop}}
+                                 for r in rows])

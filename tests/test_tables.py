@@ -137,3 +137,20 @@ def test_degraded_probe_table_rates_and_empty_conditions() -> None:
     assert _cells(table, 2)[:8] == ["lowlight:0.02", "2", "/", "8", "1", "/", "6", "16.7%"]
     assert "37.5%" in table.splitlines()[2] and table.splitlines()[2].endswith("1.00%")
     assert _cells(table, 3)[7] == "n/a" and "100.0%" in table.splitlines()[3] and table.splitlines()[3].endswith("n/a")
+
+
+def test_fta_by_set_table_by_hand() -> None:
+    # Set "a": 1 of 2 detected -> FTA 50 %; Wilson (z = 1.96): centre 0.5, half-width
+    # 1.96 / 5.8415 * sqrt(0.5 + 0.9604) = 0.4055 -> 9.5 %-90.5 %. Set "b": 0 failures of 1 ->
+    # 0 %-79.3 % (centre = half-width = 1.9208 / 4.8416 = 0.3967). Sets keep their first-seen order.
+    table = tables.fta_by_set_table(["b", "a", "a"], [True, True, False])
+    rows = [line.split() for line in table.splitlines()[2:]]
+    assert rows == [["b", "1/1", "0.0%", "0.0%-79.3%"], ["a", "1/2", "50.0%", "9.5%-90.5%"],
+                    ["all", "2/3", "33.3%", "6.1%-79.2%"]]
+
+
+def test_fta_by_set_table_refuses_mismatched_or_empty_input() -> None:
+    with pytest.raises(ValueError, match="one of each per photo"):
+        tables.fta_by_set_table(["a", "b"], [True])
+    with pytest.raises(ValueError, match="No photos"):
+        tables.fta_by_set_table([], [])
