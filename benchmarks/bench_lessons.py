@@ -15,7 +15,9 @@ one worker). What a student's first run on a one-core hub pod looks like:
 * ``warm``: their own cache already holding every faceprint (a copy of the class cache's files,
   which are the same files a cold run writes), no class cache: a second run.
 
-Reported per run: wall time from starting the kernel to the last cell, the kernel's peak resident
+Reported per run: wall time from starting the kernel to the last cell; the CPU time the kernel and
+its worker processes used (user + system: what the run costs on an idle core, whatever the load
+of a shared machine made the wall time); the kernel's peak resident
 memory (``VmHWM``, printed by one extra cell appended to the copy) and its peak virtual memory
 (``VmPeak``), the notebook client's own peak (``ru_maxrss``), how many faceprint files the run wrote
 into the student's cache (with the class cache this should be 0: otherwise the class cache misses
@@ -45,10 +47,12 @@ from common import RESULTS, ROOT, ensure_mirror, load_average  # noqa: E402
 
 TAG = "RESULT "
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
-STATUS_CELL = ("import json as _j\n"
-               "print('MEMSTATUS ' + _j.dumps({l.split(':')[0]: int(l.split()[1]) * 1024 for l in "
-               "open('/proc/self/status') if l.startswith(('VmPeak', 'VmHWM'))}))")
-FIELDS = ["lesson", "condition", "seconds", "kernel_peak_rss_mib", "kernel_peak_virtual_mib", "client_peak_rss_mib",
+STATUS_CELL = ("import json as _j, resource as _r\n"
+               "_cpu = sum(getattr(_r.getrusage(w), f) for w in (_r.RUSAGE_SELF, _r.RUSAGE_CHILDREN) "
+               "for f in ('ru_utime', 'ru_stime'))\n"
+               "print('MEMSTATUS ' + _j.dumps({'cpu': _cpu, **{l.split(':')[0]: int(l.split()[1]) * 1024 for l in "
+               "open('/proc/self/status') if l.startswith(('VmPeak', 'VmHWM'))}}))")
+FIELDS = ["lesson", "condition", "seconds", "kernel_cpu_seconds", "kernel_peak_rss_mib", "kernel_peak_virtual_mib", "client_peak_rss_mib",
           "faceprints_written", "cpus", "load_before", "load_after", "status", "when"]
 
 
@@ -73,6 +77,7 @@ def child(notebook: Path) -> None:
         if "MEMSTATUS " in output.get("text", ""):
             peaks = json.loads(output["text"].split("MEMSTATUS ", 1)[1])
     print(TAG + json.dumps({"seconds": round(seconds, 1), "status": status,
+                            "kernel_cpu_seconds": round(peaks.get("cpu", float("nan")), 1),
                             "kernel_peak_rss_mib": round(peaks.get("VmHWM", 0) / 2**20),
                             "kernel_peak_virtual_mib": round(peaks.get("VmPeak", 0) / 2**20),
                             "client_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
@@ -122,7 +127,7 @@ def table(path: Path) -> str:
         r = latest.get((lesson, cond))
         if r is None:
             return "not measured"
-        text = f"{float(r['seconds']):.0f} s, {r['kernel_peak_rss_mib']} MiB"
+        text = f"{float(r['seconds']):.0f} s ({float(r['kernel_cpu_seconds']):.0f} s CPU), {r['kernel_peak_rss_mib']} MiB"
         if cond == "class" and r["faceprints_written"] not in ("0", ""):
             text += f" ({r['faceprints_written']} computed)"
         if r["status"] != "ok":
@@ -141,13 +146,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--conditions", default="warm,class,cold", help="any of warm,class,cold, in this order")
     ap.add_argument("--out", type=Path, default=RESULTS / "lessons.csv")
     ap.add_argument("--table", action="store_true", help="print the Markdown table of --out and stop")
+    ap.add_argument("--write-md", type=Path, help="with --table: also write it, with the machine and the legend, here")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args.child)
         return 0
     if args.table:
-        print(table(args.out))
+        text = table(args.out)
+        print(text)
+        if args.write_md:
+            from common import machine_info, machine_markdown
+
+            args.write_md.write_text(
+                "# Lessons on one core: cold, with the class cache, warm\n\n"
+                "Written by `benchmarks/bench_lessons.py --table --write-md` from `lessons.csv` (the latest run of "
+                "each lesson and condition). Each cell: wall time of a fresh kernel running the whole lesson, pinned "
+                "to one core; the kernel's peak resident memory (VmHWM); `[load x]` the 1-minute load average when "
+                "the run started (this machine has 2 cores shared with other users: a load above 2 means the run "
+                "waited for the CPU, and its time is longer than on an idle core). '(n computed)' with the class "
+                "cache: faceprints the lesson still computed itself.\n\n" + text + "\n\n## Machine\n\n"
+                + machine_markdown(machine_info()) + "\n")
+            print("wrote", args.write_md)
         return 0
     if args.class_cache is None or not (args.class_cache / "index.json").exists():
         ap.error("--class-cache must name a built class cache (it has an index.json)")
