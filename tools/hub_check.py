@@ -237,6 +237,7 @@ class Student:
         self.hub, self.name = hub, name
         self.http = requests.Session()
         self.token = ""
+        self.rss_mib = 0.0
 
     def _xsrf(self) -> dict[str, str]:
         return {"X-XSRFToken": self.http.cookies.get("_xsrf", "")}
@@ -302,6 +303,7 @@ class Student:
                 outputs.append(self._execute(ws, session, "".join(cell["source"]), timeout))
         finally:
             ws.close()
+            self.rss_mib = user_rss_mib(self.name)   # the student's server + this kernel, before it stops
             self.http.delete(self._server(f"api/kernels/{kernel}"), headers=self._auth(), timeout=30)
         return outputs, time.monotonic() - start
 
@@ -389,6 +391,17 @@ def snapshot(folder: Path | None) -> dict[str, float]:
     return {str(p): p.stat().st_mtime for p in folder.rglob("*")}
 
 
+def user_rss_mib(user: str) -> float:
+    """Resident memory of every process a student runs (their Jupyter server and kernels), in MiB."""
+    import psutil
+
+    total = 0
+    for proc in psutil.process_iter(["username", "memory_info"]):
+        if proc.info["username"] == user and proc.info["memory_info"] is not None:
+            total += proc.info["memory_info"].rss
+    return total / 2**20
+
+
 def all_at_once(students: list[Student], notebook: Path) -> list[tuple[str, float]]:
     with futures.ThreadPoolExecutor(len(students)) as pool:
         jobs = {pool.submit(s.run_notebook, notebook): s for s in students}
@@ -423,7 +436,8 @@ def check(args: argparse.Namespace) -> int:
         for s, (outputs, seconds) in zip(students, runs):
             found = compare(s.name, lesson, outputs)
             problems += found
-            say(f"{s.name}: {lesson.name} ran in {seconds:.1f} s; "
+            say(f"{s.name}: {lesson.name} ran in {seconds:.1f} s ({s.rss_mib:.0f} MiB held by the student's "
+                f"server and kernel at the end); "
                 f"{'outputs match the committed notebook' if not found else f'{len(found)} cell(s) differ'}")
         # isolation
         for s in students:
