@@ -276,3 +276,16 @@ def _git_notebooks() -> list[str]:
     from conftest import git_files
 
     return [f for f in git_files() if f.endswith(".ipynb")]
+
+
+def test_strip_stores_one_print_split_by_the_kernel_as_one_stream() -> None:
+    """The kernel may deliver one print in two messages; stored as one, re-runs give no diff."""
+    import nbformat
+
+    nb = notebook_with(nbformat.v4.new_output("stream", name="stdout", text="a, b: 1"),
+                       nbformat.v4.new_output("stream", name="stdout", text="\n"),
+                       nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                       nbformat.v4.new_output("stream", name="stdout", text="c\n"))
+    notebooks.strip_images(nb)
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
+        ("stdout", "a, b: 1\n"), ("stderr", "warning\n"), ("stdout", "c\n")]
