@@ -49,7 +49,13 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         outputs.append({"output_type": "display_data", "data": copy.deepcopy(data),
                         "metadata": copy.deepcopy(metadata or {})})
 
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    class Shell:  # enough of an IPython shell for plots.show and for pyplot's display hook
+        class events:  # noqa: N801
+            @staticmethod
+            def register(*args: Any) -> None:
+                pass
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
     monkeypatch.setattr(IPython.display, "display", display)
     return outputs
 
