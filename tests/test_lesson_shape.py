@@ -201,3 +201,31 @@ def test_glossary_nbval_and_kernelspec(path: Path) -> None:
     assert not visible, f"cells {visible} show an NBVAL comment: use the cell tag nbval-ignore-output instead"
     ks = nb.metadata.get("kernelspec", {})
     assert ks.get("name") == "python3" and ks.get("language") == "python", "kernelspec metadata missing"
+
+
+def test_measure_times_core_and_deeper_cells_and_flags_stale_times(tmp_path: Path) -> None:
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [md("# Toy"), code("import time\ntime.sleep(0.3)"),
+                md("## Going deeper: slow"), code("time.sleep(0.2)"), md("## Exercise")]
+    path = tmp_path / "toy_timed.ipynb"
+    nbformat.write(nb, path)
+    row = lesson_stats.measure(path)
+    assert float(row["core_seconds"]) >= 0.3 and float(row["deeper_seconds"]) >= 0.2
+    assert float(row["total_seconds"]) >= float(row["core_seconds"]) + float(row["deeper_seconds"])
+    assert row[lesson_stats.CODE_FIELD] == lesson_stats.code_hash(nbformat.read(path, as_version=4))
+    times = tmp_path / "times.csv"
+    lesson_stats.write_times(times, {"toy_timed": row})
+    assert lesson_stats.read_times(times)["toy_timed"] == row
+    # A plain run reads the times back; after the code changes, the time is flagged as stale.
+    nb.cells[1].source = "import time\ntime.sleep(0.31)"
+    nbformat.write(nb, path)
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        lesson_stats.main([str(path), "--times", str(times)])
+    assert "re-run with --measure" in out.getvalue()
+    assert out.getvalue().splitlines()[2].split("|")[11].strip().endswith("*")

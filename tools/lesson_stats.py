@@ -59,6 +59,8 @@ MINUTES_PER_ACTIVE = 3.0
 ACTIVE_LABELS = ("**Predict.**", "**Your turn.**", "**Check by hand.**", "**Argue.**")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TIME_FIELDS = ["lesson", "core_seconds", "deeper_seconds", "total_seconds", "measured_utc", "cpus", "python"]
+#: Optional column: a hash of the lesson's code cells when it was measured, to flag stale times.
+CODE_FIELD = "code_sha256"
 
 _HEADING = re.compile(r"^##[ \t]+(?!#)(.+?)\s*$", re.M)
 _DETAILS = re.compile(r"<details\b.*?</details>", re.S | re.I)
@@ -171,6 +173,8 @@ class LessonStats:
     sections: list[str] = field(default_factory=list)
     core_seconds: float | None = None
     deeper_seconds: float | None = None
+    code_sha256: str = ""
+    times_stale: bool = False
 
     def estimated_minutes(self) -> float:
         """The reading/doing model of the lesson conventions, plus measured core run time if known."""
@@ -183,7 +187,7 @@ def lesson_stats(path: Path | str, factories: set[str] | None = None) -> LessonS
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     factories = _widget_factories() if factories is None else factories
-    s = LessonStats(lesson=path.stem)
+    s = LessonStats(lesson=path.stem, code_sha256=code_hash(nb))
     for i, (cell, (kind, title)) in enumerate(zip(nb.cells, cell_sections(nb))):
         if cell.cell_type == "markdown":
             for head in _HEADING.findall(cell.source):
@@ -217,6 +221,14 @@ def lesson_stats(path: Path | str, factories: set[str] | None = None) -> LessonS
 # Run times
 # ---------------------------------------------------------------------------------------------
 
+def code_hash(nb: nbformat.NotebookNode) -> str:
+    """SHA-256 of the lesson's code (all code cells, in order): a changed hash means stale run times."""
+    import hashlib
+
+    code = "\n\0".join(c.source for c in nb.cells if c.cell_type == "code")
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
 def _stamp(value: str) -> float:
     return _dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
@@ -246,7 +258,7 @@ def measure(path: Path, timeout: int = 1800) -> dict[str, str]:
     return {"lesson": path.stem, "core_seconds": f"{core:.1f}", "deeper_seconds": f"{deeper:.1f}",
             "total_seconds": f"{total:.1f}",
             "measured_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
-            "cpus": str(os.cpu_count()), "python": platform.python_version()}
+            "cpus": str(os.cpu_count()), "python": platform.python_version(), CODE_FIELD: code_hash(nb)}
 
 
 def read_times(path: Path) -> dict[str, dict[str, str]]:
@@ -265,10 +277,10 @@ def write_times(path: Path, rows: dict[str, dict[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=TIME_FIELDS)
+        w = csv.DictWriter(f, fieldnames=[*TIME_FIELDS, CODE_FIELD])
         w.writeheader()
         for key in sorted(rows):
-            w.writerow({k: rows[key][k] for k in TIME_FIELDS})
+            w.writerow({k: rows[key].get(k, "") for k in [*TIME_FIELDS, CODE_FIELD]})
     tmp.replace(path)  # never leave a half-written table
 
 
@@ -284,7 +296,7 @@ COLUMNS = ["lesson", "core words", "deeper words", "self-check words", "code lin
 def table(stats: Iterable[LessonStats]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
     for s in stats:
-        run = "n/m" if s.core_seconds is None else f"{s.core_seconds:.0f}"
+        run = "n/m" if s.core_seconds is None else f"{s.core_seconds:.0f}" + ("*" if s.times_stale else "")
         est = f"{s.estimated_minutes():.0f}" + ("+" if s.core_seconds is None else "")
         items = f"{s.selfcheck_questions}" + ("" if s.selfcheck_answers == s.selfcheck_questions
                                               else f" ({s.selfcheck_answers} answered)")
@@ -320,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         if p.stem in times:
             s.core_seconds = float(times[p.stem]["core_seconds"])
             s.deeper_seconds = float(times[p.stem]["deeper_seconds"])
+            measured_sha = times[p.stem].get(CODE_FIELD) or ""
+            s.times_stale = bool(measured_sha) and measured_sha != s.code_sha256
         stats.append(s)
     print(table(stats))
     print()
@@ -332,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Run times: from {shown}, measured by `python tools/lesson_stats.py --measure` "
               f"(one fresh-kernel run per lesson, warm faceprint cache) between {when[0]} and {when[-1]} "
               f"on {used[0]['cpus']} CPUs, Python {used[0]['python']}.")
+    if any(s.times_stale for s in stats):
+        print("* the lesson's code changed after its run time was measured: re-run with --measure.")
     if len(used) < len(paths):
         print("n/m = not measured: run `python tools/lesson_stats.py --measure`; "
               "'+' = estimate without run time.")
