@@ -1180,16 +1180,17 @@ class Sandbox:
     def __init__(self, entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
                  manifest: Manifest | None = None) -> None:
         manifest = load_manifest() if manifest is None else manifest
-        encode_entries(entries, params, manifest=manifest)  # make sure they are in the real cache
-        sources = [cache_path(e.sha256, params) for e in entries]
+        # from the real cache, the class cache (FACECOURSE_CLASS_CACHE; not copied into the real
+        # cache, so the files may not be there) or computed
+        encoded = encode_entries(entries, params, manifest=manifest)
+        from .faceprints import _save
+
         self._previous = os.environ.get("FACECOURSE_CACHE_DIR")
         self.path = Path(tempfile.mkdtemp(prefix="facecourse-sandbox-"))
         os.environ["FACECOURSE_CACHE_DIR"] = str(self.path)
-        for src in sources:
-            dst = cache_path(src.stem, params)  # same layout, now under the sandbox
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
-        self.copied = len(sources)
+        for entry, record in zip(encoded.entries, encoded.records):
+            _save(cache_path(entry.sha256, params), record)  # same layout, now under the sandbox
+        self.copied = len(encoded.records)
 
     def close(self) -> None:
         """Delete the sandbox and point the course back at its real cache."""

@@ -263,3 +263,17 @@ class _no_class_cache_warnings:
 
     def __exit__(self, *exc: object) -> None:
         self._ctx.__exit__(*exc)
+
+
+def test_lesson_06s_sandbox_works_from_the_class_cache(class_cache, computed) -> None:
+    """rights.Sandbox copies faceprints into a throw-away cache: they may be in the class cache only."""
+    from facecourse import rights
+
+    _, jobs = class_cache
+    box = rights.Sandbox(list(jobs[0].entries))
+    try:
+        assert box.copied == len(jobs[0].entries) and computed == []
+        assert all(faceprints.cache_path(e.sha256).exists() for e in jobs[0].entries)  # now under the sandbox
+    finally:
+        box.close()
+    assert student_files() == []  # the student's real cache is still empty
