@@ -164,9 +164,8 @@ def find_loops(func: Callable[..., Any] | str) -> list[Loop]:
     def visit(node: ast.AST, depth: int) -> None:
         kind = _KINDS.get(type(node))
         if kind is not None:
-            levels = len(node.generators) if hasattr(node, "generators") else 1
-            found.append(Loop(kind, node.lineno, depth + 1))
-            depth += levels
+            depth += len(node.generators) if hasattr(node, "generators") else 1
+            found.append(Loop(kind, node.lineno, depth))
         for child in ast.iter_child_nodes(node):
             visit(child, depth)
 
