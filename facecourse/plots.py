@@ -57,9 +57,10 @@ SVG_MIME = "image/svg+xml"
 MARKER_KEY = "facecourse"
 #: Version of the marking rule; a marker with another version is not trusted.
 MARKER_RULE = 1
-#: A 2-D array of numbers with fewer rows or columns than this cannot hold a recognisable face
-#: (dlib's HOG detector needs about 40 pixels with one upsample, a person about 16): such an
-#: image (a strip of faceprint values, a 3 x 128 heat strip) is data, not a photo.
+#: A 2-D array with fewer rows or columns than this is too thin to hold a recognisable face
+#: (dlib's HOG detector scans an 80 x 80 window, so it needs a face about 40 pixels wide even
+#: after one upsampling): such an image (a 3 x 128 strip of faceprint values) is data, not a photo.
+#: Anything larger is a photo unless drawn with :func:`heatmap`.
 THIN_DATA_LIMIT = 16
 #: rcParams that make matplotlib's SVG identical byte for byte on every run.
 SVG_RC = {"svg.hashsalt": "facecourse-figures", "svg.fonttype": "path", "svg.image_inline": True}
