@@ -135,23 +135,27 @@ def round_trip(keep: bool = False) -> int:
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         "c.CourseDirectory.course_id = 'facecourse'\n"
-        f"c.CourseDirectory.db_assignments = {[{'name': e} for e in exercises]!r}\n"
-        "c.CourseDirectory.db_students = [{'id': 'solutions'}, {'id': 'blank'}]\n"
-        "c.ExecutePreprocessor.timeout = 1800\n"
         "c.Execute.timeout = 1800\n"
-        # the course's notebooks say which kernel they need: python3, the course's environment
+        # the stubs tools/notebooks.py writes into exercises/release (nbgrader's defaults, spelled out)
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
         "c.ClearSolutions.text_stub = 'YOUR ANSWER HERE'\n")
     # nbgrader runs the notebooks from the submitted folder: the relative links (../../docs) and
     # the helper package must resolve as in the repository, so give the kernels the package path.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
     os.environ.setdefault("FACECOURSE_PROGRESS", "0")
+    # nbgrader runs the `alembic` command of its own environment: put that environment's bin first
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     for name in exercises:
         (course / "source" / name).mkdir(parents=True)
         shutil.copy(SOURCE / f"{name}.ipynb", course / "source" / name / f"{name}.ipynb")
-    if nbgrader(course, "generate_assignment", "--all", "--force").returncode:
-        problems.append("nbgrader generate_assignment failed")
+    for student in ("solutions", "blank"):
+        nbgrader(course, "db", "student", "add", student)
     for name in exercises:
+        for student, src in (("solutions", SOURCE / f"{name}.ipynb"), ("blank", RELEASE / f"{name}.ipynb")):
+            (course / "submitted" / student / name).mkdir(parents=True)
+            shutil.copy(src, course / "submitted" / student / name / f"{name}.ipynb")
+        if nbgrader(course, "generate_assignment", name, "--create", "--force").returncode:
+            problems.append(f"nbgrader generate_assignment {name} failed")
         generated = course / "release" / name / f"{name}.ipynb"
         if not generated.exists():
             problems.append(f"{name}: nbgrader generated no student version")
@@ -162,9 +166,6 @@ def round_trip(keep: bool = False) -> int:
         for k, (a, b) in enumerate(zip(ours, theirs)):
             if a != b:
                 problems.append(f"{name}: cell {k} ({a[2].get('grade_id')}) differs from nbgrader's student version")
-        for student, src in (("solutions", SOURCE / f"{name}.ipynb"), ("blank", RELEASE / f"{name}.ipynb")):
-            (course / "submitted" / student / name).mkdir(parents=True)
-            shutil.copy(src, course / "submitted" / student / name / f"{name}.ipynb")
     for student in ("solutions", "blank"):
         for name in exercises:
             if nbgrader(course, "autograde", name, "--student", student, "--force").returncode:
