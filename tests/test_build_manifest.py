@@ -70,3 +70,11 @@ def test_the_rebuilt_manifest_loads(mirror: Path, tmp_path: Path) -> None:
     m = load_manifest(out, tmp_path / "no-revocations.csv")
     assert {e.kind for e in m} == {"photo", "landmarks", "metadata"}
     assert all(e.path.endswith(".tem") for e in m if e.kind == "landmarks")
+
+
+def test_the_london_consent_is_quoted_whole_as_the_mirror_publishes_it(mirror: Path) -> None:
+    """The consent field is what an access report shows a data subject: never cut short."""
+    readme = " ".join((mirror / "README.md").read_text(encoding="utf-8").split())
+    published = readme.split('for their images to be "', 1)[1].split('."', 1)[0]
+    assert published.endswith("(e.g., in scientific journals, news media or presentations)")
+    assert f"images may be used {published.removeprefix('used ')} (London" in _tool().LONDON_CONSENT

@@ -30,7 +30,8 @@ COMPOSITE_ATTRIBUTION = (
 LISA_ATTRIBUTION = "Images of Lisa DeBruine, released under CC0 in webmorphR.stim (DeBruine, 2022)"
 LONDON_CONSENT = (
     "signed consent: images may be used in lab-based and web-based studies in their original "
-    "or altered forms and to illustrate research (London, UK, April 2012)"
+    "or altered forms and to illustrate research (e.g., in scientific journals, news media or "
+    "presentations) (London, UK, April 2012)"
 )
 CC_BY = "CC-BY-4.0"
 CC0 = "CC0-1.0"
