@@ -47,7 +47,7 @@ ARTICLE_EVENTS: tuple[Event, ...] = (
           "and whether it is lawful under EU data protection law.", ARTICLE),
     Event("2020-02-05", "BuzzFeed publishes Clearview sales material with a map of planned expansion to at least "
           "22 countries, nine of them in the EU; Google/YouTube, Venmo and LinkedIn send cease-and-desist "
-          "letters (reported by the broadcaster CBC; the translation says 'CBS'); the founder invokes the First "
+          "letters (first reported by CBS News); the founder invokes the First "
           "Amendment.", ARTICLE),
     Event("2020-02-12", "The European Commission says it is in contact with the national data protection "
           "authorities and that such technologies do not operate in a legal vacuum (Euractiv).", ARTICLE),
@@ -97,7 +97,7 @@ UK_UT = ("Information Commissioner v Clearview AI Inc [2025] UKUT 319 (AAC), whi
 UK_ICO_FINE = "ICO fine and enforcement notice, as summarised by Simmons & Simmons and AWO (awo.agency)"
 CNIL = "CNIL sanctions against Clearview AI, reported by lediligent.com (2023-05-10) and next.ink (2023-05-15)"
 
-#: Outcomes after the article (2020-2025), each from the source named in the row (full references in
+#: Outcomes after the article (2020-2026), each from the source named in the row (full references in
 #: docs/sources.md); items no source the course could check confirms are left out. Amounts are those
 #: the sources give. Rows added or re-checked in December 2026 carry ``as_of=LAST_CHECK``.
 AFTER_EVENTS: tuple[Event, ...] = (
@@ -215,4 +215,17 @@ AFTER_EVENTS: tuple[Event, ...] = (
           "(as of 2026-12).",
           "reported by CyberInsider and Notebookcheck, 2025-10-28, and Courthouse News (via Platform Economy "
           "Insights, 2025-11-01)", as_of=LAST_CHECK, period="after", open=True),
+    Event("2026-02-18", "British Columbia's Court of Appeal dismisses Clearview's appeal: the province's "
+          "private-sector privacy law applies to it, and reading the 'publicly available' exception narrowly "
+          "is reasonable; the commissioner's order to stop and to delete stands.",
+          "Clearview AI Inc. v. British Columbia (Information and Privacy Commissioner), 2026 BCCA 67 "
+          "(bccourts.ca); Mondaq summary, 2026", as_of=LAST_CHECK,
+          period="after"),
+    Event("2026-06", "The EU adopts the Digital Omnibus on AI, agreed on 2026-05-07 (as reported: Parliament "
+          "2026-06-16, Council 2026-06-29): the AI Act's high-risk duties for remote biometric identification, "
+          "among them two-person verification (Art 14(5)) and authorisation of retrospective police searches "
+          "(Art 26(10)), apply from 2027-12-02 instead of 2026-08-02; the bans of Art 5 are unchanged. Its "
+          "Official Journal reference is not confirmed in the course's sources (as of 2026-12).",
+          "reported by Sidley Austin, Data Matters, 2026-06-22, and DLA Piper, 2026-07-02; Council of the EU "
+          "press release on the agreement, 2026-05-07", as_of=LAST_CHECK, period="after", open=True),
 )

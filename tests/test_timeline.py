@@ -54,7 +54,8 @@ def test_periods_split_the_story_at_the_article() -> None:
     assert all(e.period == "article" for e in timeline.ARTICLE_EVENTS)
     assert all(e.period == "after" for e in timeline.AFTER_EVENTS)
     assert all(parse_date(e.date) <= article_day for e in timeline.ARTICLE_EVENTS)
-    assert all(article_day < parse_date(e.date) <= dt.date(2025, 12, 31) for e in timeline.AFTER_EVENTS)
+    last_check = parse_date(timeline.LAST_CHECK)
+    assert all(article_day < parse_date(e.date) <= last_check for e in timeline.AFTER_EVENTS)
 
 
 @pytest.mark.parametrize("period", [None, "article", "after"])
