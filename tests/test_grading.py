@@ -220,3 +220,34 @@ def test_looping_and_delegating_answers_fail_exercise_04(tmp_path: Path) -> None
     err = error_of(cells["q2_tests"])
     assert "DelegationError" in err and "facecourse.search.fpir" in err, err
     assert error_of(cells["q3_tests"]) == "" and error_of(cells["q4_tests"]) == ""
+
+
+# ------------------------------------------------------------------------------ the nbgrader tool's own parts
+
+def test_rubric_block_takes_heading_and_table_only_and_refuses_a_missing_rubric() -> None:
+    guide = ("intro\n\n**Rubric — Exercise 09, Q2, a test (3 points).** Extra words\non two lines:\n\n"
+             "| criterion | points |\n|---|---|\n| a | 2 |\n| b | 1 |\n\n*Notes for instructors only.*\n")
+    block = nbgrader_check.rubric_block(guide, "09", 2)
+    assert block.startswith("**Rubric — Exercise 09, Q2") and block.endswith("| b | 1 |")
+    assert "Notes for instructors" not in block
+    with pytest.raises(KeyError, match="Exercise 09, Q3"):
+        nbgrader_check.rubric_block(guide, "09", 3)
+
+
+def test_round_trip_comparison_sees_a_changed_cell(tmp_path: Path) -> None:
+    """tools/nbgrader_check.py compares type, source and nbgrader metadata (minus nbgrader's own
+    checksum); a changed source or grade flag is a difference."""
+    release = ROOT / "exercises" / "release" / "03_error_rates.ipynb"
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.get("nbgrader", {})["checksum"] = "added by nbgrader"
+    same = tmp_path / "same.ipynb"
+    nbformat.write(nb, same)
+    assert nbgrader_check.comparable(same) == nbgrader_check.comparable(release)
+    nb.cells[3].source += "\n# edited"
+    nb.cells[4].metadata["nbgrader"]["grade"] = not nb.cells[4].metadata["nbgrader"]["grade"]
+    changed = tmp_path / "changed.ipynb"
+    nbformat.write(nb, changed)
+    diffs = [k for k, (a, b) in enumerate(zip(nbgrader_check.comparable(release), nbgrader_check.comparable(changed)))
+             if a != b]
+    assert diffs == [3, 4]

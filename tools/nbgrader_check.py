@@ -145,13 +145,16 @@ def round_trip(keep: bool = False) -> int:
     os.environ.setdefault("FACECOURSE_PROGRESS", "0")
     # nbgrader runs the `alembic` command of its own environment: put that environment's bin first
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    snapshot = course / "repository-release"  # both sides copied at the same moment
+    snapshot.mkdir()
     for name in exercises:
         (course / "source" / name).mkdir(parents=True)
         shutil.copy(SOURCE / f"{name}.ipynb", course / "source" / name / f"{name}.ipynb")
+        shutil.copy(RELEASE / f"{name}.ipynb", snapshot / f"{name}.ipynb")
     for student in ("solutions", "blank"):
         nbgrader(course, "db", "student", "add", student)
     for name in exercises:
-        for student, src in (("solutions", SOURCE / f"{name}.ipynb"), ("blank", RELEASE / f"{name}.ipynb")):
+        for student, src in (("solutions", course / "source" / name / f"{name}.ipynb"), ("blank", snapshot / f"{name}.ipynb")):
             (course / "submitted" / student / name).mkdir(parents=True)
             shutil.copy(src, course / "submitted" / student / name / f"{name}.ipynb")
         if nbgrader(course, "generate_assignment", name, "--create", "--force").returncode:
@@ -160,7 +163,7 @@ def round_trip(keep: bool = False) -> int:
         if not generated.exists():
             problems.append(f"{name}: nbgrader generated no student version")
             continue
-        ours, theirs = comparable(RELEASE / f"{name}.ipynb"), comparable(generated)
+        ours, theirs = comparable(snapshot / f"{name}.ipynb"), comparable(generated)
         if len(ours) != len(theirs):
             problems.append(f"{name}: nbgrader's student version has {len(theirs)} cells, exercises/release {len(ours)}")
         for k, (a, b) in enumerate(zip(ours, theirs)):
@@ -175,7 +178,7 @@ def round_trip(keep: bool = False) -> int:
     grades = list(csv.DictReader((course / "grades.csv").open())) if (course / "grades.csv").exists() else []
     print(f"\n{'exercise':<24}{'student':<11}{'autograded':>11}{'of':>5}{'hand-marked (to do)':>22}")
     for name in exercises:
-        full = autograded_points(SOURCE / f"{name}.ipynb")
+        full = autograded_points(course / "source" / name / f"{name}.ipynb")
         for student in ("solutions", "blank"):
             row = next((r for r in grades if r["assignment"] == name and r["student_id"] == student), None)
             if row is None:
