@@ -148,7 +148,9 @@ def test_every_question_prints_its_rubric_and_coded_questions_have_a_hint(source
         points = sum(c.metadata["nbgrader"]["points"] for c in graded)
         hand = any(c.cell_type == "markdown" and c.metadata["nbgrader"]["solution"] for c in graded)
         if hand:  # word for word from the guide, so the two cannot drift apart
-            assert nbgrader_check.rubric_block(guide, source.name[:2], q) in rubric.source
+            assert nbgrader_check.rubric_block(guide, source.name[:2], q) in rubric.source, (
+                f"{source.name}: the printed rubric of Q{q} differs from INSTRUCTORS.md: run "
+                "`python tools/nbgrader_check.py rubrics`, then `python tools/notebooks.py release`")
             assert f"({points} points" in rubric.source
         else:
             assert f"**Rubric ({points} points, autograded).**" in rubric.source
