@@ -253,3 +253,31 @@ def test_round_trip_comparison_sees_a_changed_cell(tmp_path: Path) -> None:
     diffs = [k for k, (a, b) in enumerate(zip(nbgrader_check.comparable(release), nbgrader_check.comparable(changed)))
              if a != b]
     assert diffs == [3, 4]
+
+
+def test_delegating_answers_fail_exercises_02_and_05(tmp_path: Path) -> None:
+    """The other two delegations the issue names: Ex02's nearest identity and Ex05's bootstrap."""
+    cells = run_with_answers("02_nearest_identity.ipynb", {"q1": '''from facecourse import embeddings
+
+def nearest_identity(probe, gallery_embeddings, gallery_ids, tolerance=DEFAULT_TOLERANCE):
+    probe = np.asarray(probe, dtype=float)
+    if probe.shape != (np.asarray(gallery_embeddings).shape[1],):
+        raise ValueError("wrong length")
+    r = embeddings.nearest_identity(probe[None, :], gallery_embeddings, gallery_ids, tolerance=tolerance)
+    return (r.ids[0] if r.known[0] else "unknown"), float(r.distances[0])'''}, tmp_path)
+    err = error_of(cells["q1_tests"])
+    assert "DelegationError" in err and "facecourse.embeddings.nearest_identity" in err, err
+    # Ex05 Q3: the recipe on the tiny hand cases (so the visible tests pass), the course's own
+    # bootstrap on the real data, where a student would most want to delegate.
+    model = cells_by_id(nbformat.read(ROOT / "exercises" / "source" / "05_group_rates.ipynb", as_version=4))["q3"].source
+    branch = """    if distances is D:  # the real data: let the course do it
+        members = np.array([groups[p] == group for p in ids])
+        r = metrics.fmr_bootstrap_by_subject(photos.embeddings[members], ids[members], threshold,
+                                             n_boot=n_boot, seed=seed, confidence=confidence)
+        return float(r.lo), float(r.hi)
+"""
+    cells = run_with_answers("05_group_rates.ipynb", {"q3": model.replace("    ### BEGIN SOLUTION\n", branch)},
+                             tmp_path)
+    assert error_of(cells["q2_tests"]) == ""
+    err = error_of(cells["q3_tests"])
+    assert "DelegationError" in err and "facecourse.metrics.fmr_bootstrap_by_subject" in err, err
