@@ -56,6 +56,10 @@ TIMES = ROOT / "docs" / "lesson_times.csv"
 WORDS_PER_MINUTE = 150
 MINUTES_PER_CODE_CELL = 0.5
 MINUTES_PER_ACTIVE = 3.0
+# A slower reader (a student outside their home discipline, reading code and its output with care):
+# shown beside the estimate so an instructor sees how sensitive it is; the budget uses the model above.
+SLOW_WORDS_PER_MINUTE = 100
+SLOW_MINUTES_PER_CODE_CELL = 1.0
 ACTIVE_LABELS = ("**Predict.**", "**Your turn.**", "**Check by hand.**", "**Argue.**")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TIME_FIELDS = ["lesson", "core_seconds", "deeper_seconds", "total_seconds", "measured_utc", "cpus", "python"]
@@ -182,6 +186,12 @@ class LessonStats:
                    + MINUTES_PER_ACTIVE * self.active)
         return minutes + (self.core_seconds or 0.0) / 60
 
+    def slow_minutes(self) -> float:
+        """The same with a slower reader: SLOW_WORDS_PER_MINUTE and SLOW_MINUTES_PER_CODE_CELL."""
+        minutes = (self.core_words / SLOW_WORDS_PER_MINUTE + SLOW_MINUTES_PER_CODE_CELL * self.core_code_cells
+                   + MINUTES_PER_ACTIVE * self.active)
+        return minutes + (self.core_seconds or 0.0) / 60
+
 
 def lesson_stats(path: Path | str, factories: set[str] | None = None) -> LessonStats:
     path = Path(path)
@@ -290,7 +300,7 @@ def write_times(path: Path, rows: dict[str, dict[str, str]]) -> None:
 
 COLUMNS = ["lesson", "core words", "deeper words", "self-check words", "code lines core/deeper",
            "longest core code cell", "active (core)", "self-check items", "widgets", "figures",
-           "core run time (s)", "est. core time (min)"]
+           "core run time (s)", "est. core time (min)", "slow reader (min)"]
 
 
 def table(stats: Iterable[LessonStats]) -> str:
@@ -304,7 +314,7 @@ def table(stats: Iterable[LessonStats]) -> str:
                                               if s.longest_core_cell_index is not None else "")
         cells = [s.lesson, s.core_words, s.deeper_words, s.selfcheck_words,
                  f"{s.core_code_lines}/{s.deeper_code_lines}", longest, s.active, items,
-                 s.widgets, s.figures, run, est]
+                 s.widgets, s.figures, run, est, f"{s.slow_minutes():.0f}"]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -338,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(stats))
     print()
     print(f"Estimated core time = core words / {WORDS_PER_MINUTE} + {MINUTES_PER_CODE_CELL} min per core "
-          f"code cell + {MINUTES_PER_ACTIVE:.0f} min per active moment + measured core run time.")
+          f"code cell + {MINUTES_PER_ACTIVE:.0f} min per active moment + measured core run time. "
+          f"Slow reader: {SLOW_WORDS_PER_MINUTE} words per minute and {SLOW_MINUTES_PER_CODE_CELL:.0f} min per "
+          f"code cell, the rest the same. Neither is a classroom measurement: time a real class and compare.")
     used = [times[p.stem] for p in paths if p.stem in times]
     shown = args.times.relative_to(ROOT) if args.times.is_relative_to(ROOT) else args.times
     if used:
