@@ -168,10 +168,10 @@ done
 
 echo
 echo "== portability summary ($((SECONDS - start_all)) s in all; pytest ${TARGETS[*]})"
-printf '%-20s %-7s %-7s %-7s %s\n' configuration passed failed time "what it changed (vs default)"
+printf '%-20s %-9s %-9s %-7s %s\n' configuration passed failed time "what it changed (vs default)"
 for row in "${ROWS[@]}"; do
   IFS='|' read -r name what passed failed took <<<"$row"
-  printf '%-20s %-7s %-7s %-7s %s\n' "$name" "$passed" "$failed" "$took" "$what"
+  printf '%-20s %-9s %-9s %-7s %s\n' "$name" "$passed" "$failed" "$took" "$what"
 done
 if [ "$failures" -ne 0 ]; then
   echo "portability: FAILED in $failures configuration(s); see the logs in $LOGS/" >&2
