@@ -682,7 +682,7 @@ def equal_error_rate(mated: ArrayLike, nonmated: ArrayLike) -> tuple[float, floa
     return float(eer), float(threshold)
 
 
-def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float) -> float:
+def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float, *, midpoint: bool = False) -> float:
     """The largest threshold, among the observed non-mated distances, whose FMR is <= ``target_fmr``.
 
     Any threshold from the returned score up to (but excluding) the next larger non-mated score
@@ -701,6 +701,18 @@ def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float) -> float:
     0.2
     >>> threshold_for_fmr([0.2, 0.4, 0.6, 0.8], 0.1) < 0.2
     True
+
+    ``midpoint=True`` returns instead the point halfway to the next larger observed score (same
+    FMR on these data). Use it when the pairs will be counted again from distances computed
+    another way (per group, in a bootstrap, by a student's own code): a pair that sits exactly
+    on the threshold can fall on either side once its distance is computed along another
+    floating-point path (another BLAS kernel, another summation order), and the counts would
+    then differ between two machines (CONTRIBUTING.md, "Numbers that hold on every CPU").
+
+    >>> threshold_for_fmr([0.25, 0.5, 0.75, 1.0], 0.5, midpoint=True)   # halfway from 0.5 to 0.75
+    0.625
+    >>> threshold_for_fmr([0.25, 0.5], 1.0, midpoint=True)   # no larger score: the largest, plus its gap below
+    0.625
     """
     nm = _as_scores(nonmated, "nonmated")
     _require_scores(nm, "non-mated")
@@ -711,8 +723,16 @@ def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float) -> float:
     fmr_at_values = np.searchsorted(np.sort(nm), values, side="right") / nm.size
     allowed = np.count_nonzero(fmr_at_values <= target)  # FMR increases, so these come first
     if allowed == 0:
+        if midpoint:  # below the smallest score by half the gap above it: no pair near the threshold
+            gap = values[1] - values[0] if values.size > 1 else 1.0
+            return float(values[0] - gap / 2)
         return float(np.nextafter(values[0], -np.inf))
-    return float(values[allowed - 1])
+    if not midpoint:
+        return float(values[allowed - 1])
+    if allowed < values.size:
+        return float((values[allowed - 1] + values[allowed]) / 2)
+    gap = values[-1] - values[-2] if values.size > 1 else 1.0
+    return float(values[-1] + gap / 2)
 
 
 def fnmr_at_fmr(mated: ArrayLike, nonmated: ArrayLike, target_fmr: float, *,

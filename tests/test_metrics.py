@@ -755,3 +755,26 @@ def test_swapped_seed_and_confidence_cannot_be_passed_by_position() -> None:
         fmr_bootstrap_by_subject(emb, ids, 0.25, 100, 0.9, 3)  # meant confidence=0.9, seed=3: refused
     named = fmr_bootstrap_by_subject(emb, ids, 0.25, n_boot=100, seed=3, confidence=0.9)
     assert named.replicates.shape == (100,)
+
+
+def test_threshold_for_fmr_midpoint_sits_between_observed_scores():
+    """midpoint=True: same FMR as the observed threshold, and no score within half a gap of it.
+
+    Scores are sums of powers of two, so every midpoint below is exact on any CPU.
+    """
+    from facecourse.metrics import threshold_for_fmr
+
+    scores = [0.25, 0.5, 0.75, 1.0]
+    assert threshold_for_fmr(scores, 0.5) == 0.5
+    assert threshold_for_fmr(scores, 0.5, midpoint=True) == 0.625          # halfway to 0.75
+    assert threshold_for_fmr(scores, 1.0, midpoint=True) == 1.125          # above the largest by half its gap
+    assert threshold_for_fmr(scores, 0.1, midpoint=True) == 0.125          # below the smallest: FMR 0
+    assert threshold_for_fmr([0.5], 0.0, midpoint=True) == 0.0
+    rng = np.random.default_rng(3)
+    s = rng.random(1000)
+    for target in (0.001, 0.01, 0.1, 0.5):
+        t, t_mid = threshold_for_fmr(s, target), threshold_for_fmr(s, target, midpoint=True)
+        assert np.count_nonzero(s <= t) == np.count_nonzero(s <= t_mid)       # the same FMR on these data
+        assert np.min(np.abs(s - t_mid)) > 0                                  # no score sits on it
+    with pytest.raises(TypeError):
+        threshold_for_fmr(s, 0.1, True)                                       # keyword-only
