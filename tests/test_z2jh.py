@@ -16,6 +16,7 @@ that the check bites (a misspelt key and a wrong type are both rejected).
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 from pathlib import Path
 
@@ -27,6 +28,9 @@ jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "deploy" / "z2jh" / "config.yaml"
 HUB_CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
+_spec = importlib.util.spec_from_file_location("class_sizing", ROOT / "tools" / "class_sizing.py")
+class_sizing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(class_sizing)
 
 
 def schema_path() -> Path | None:
@@ -126,14 +130,8 @@ def test_idle_servers_are_culled(values):
 
 
 def to_bytes(quantity) -> float:
-    """A Kubernetes memory quantity ("768M", "1.25G", "1Gi", or a number of bytes) in bytes."""
-    if isinstance(quantity, (int, float)):
-        return float(quantity)
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 1e3, "M": 1e6, "G": 1e9}
-    for suffix in ("Ki", "Mi", "Gi", "K", "M", "G"):
-        if quantity.endswith(suffix):
-            return float(quantity[: -len(suffix)]) * units[suffix]
-    return float(quantity)
+    """A Kubernetes memory quantity in bytes: the sizing script's own parser, so both agree."""
+    return class_sizing.quantity_bytes(quantity)
 
 
 def test_to_bytes():
