@@ -322,3 +322,46 @@ class LabPage:
             self.page.screenshot(path=str(path), full_page=full_page)
         self.shots.append(path)
         return path
+
+
+# --------------------------------------------------------------------------- shared widget-test steps
+
+
+def write_notebook(path: Path, title: str, *code: str) -> Path:
+    """A small notebook for a widget test: a title cell, then ``code`` cells, python3 kernelspec."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), *(nbformat.v4.new_code_cell(c) for c in code)]
+    nbformat.write(nb, path)
+    return path
+
+
+def widget_box(lab_page: LabPage, panel: str) -> Any:
+    """The widget box (controls + panel) holding ``panel`` in the visible notebook, scrolled into view."""
+    page = lab_page.page
+    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(panel)).first
+    box.scroll_into_view_if_needed()
+    return box
+
+
+def drag_handle(lab_page: LabPage, box: Any, dx: float) -> None:
+    """Drag the slider's handle by ``dx`` pixels, as a person does with the mouse."""
+    handle = box.locator(".noUi-handle")
+    b = handle.bounding_box()
+    x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+    mouse = lab_page.page.mouse
+    mouse.move(x, y)
+    mouse.down()
+    mouse.move(x + dx / 2, y, steps=5)
+    mouse.move(x + dx, y, steps=5)
+    mouse.up()
+
+
+def press_handle(box: Any, key: str, times: int) -> None:
+    """Press ``key`` on the focused slider handle ``times`` times (the handle is keyboard-accessible)."""
+    handle = box.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)

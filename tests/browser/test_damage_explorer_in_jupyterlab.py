@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from facecourse.damage_explorer import FIELD_IDS, damage_state
 from facecourse.detection import DetectionRate
 
-from .conftest import _ACTIVE_PANEL, ROOT, JupyterLab, LabPage
+from .conftest import ROOT, JupyterLab, LabPage, drag_handle, press_handle, widget_box, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +29,7 @@ _PANEL = "[data-testid=damage-explorer]"
 
 
 def explorer_box(lab_page: LabPage) -> Any:
-    page = lab_page.page
-    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(_PANEL)).first
-    box.scroll_into_view_if_needed()
-    return box
+    return widget_box(lab_page, _PANEL)
 
 
 def shown(box: Any) -> dict[str, str]:
@@ -69,25 +65,6 @@ def choose_kind(box: Any, kind: str) -> None:
     box.locator(".widget-dropdown select").select_option(kind)
 
 
-def drag(lab_page: LabPage, box: Any, dx: float) -> None:
-    handle = box.locator(".noUi-handle")
-    b = handle.bounding_box()
-    x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
-    mouse = lab_page.page.mouse
-    mouse.move(x, y)
-    mouse.down()
-    mouse.move(x + dx / 2, y, steps=5)
-    mouse.move(x + dx, y, steps=5)
-    mouse.up()
-
-
-def press(box: Any, key: str, times: int) -> None:
-    handle = box.locator(".noUi-handle")
-    handle.focus()
-    for _ in range(times):
-        handle.press(key)
-
-
 def check(lab_page: LabPage, box: Any, rows: list[DetectionRate], step: str) -> dict[str, str]:
     """The panel after a move equals the pure function at the kind and level the controls show."""
     time.sleep(0.5)  # let the browser send the move before reading the controls back
@@ -115,18 +92,12 @@ HAND_MADE = [
 
 
 def generated_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Damage explorer on hand-made counts (browser test)"),
-        nbformat.v4.new_code_cell(
-            "from facecourse.damage_explorer import damage_explorer\n"
-            "from facecourse.detection import DetectionRate\n\n"
-            f"rows = [DetectionRate(*r) for r in {HAND_MADE!r}]"),
-        nbformat.v4.new_code_cell("damage_explorer(rows)"),
-    ]
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(
+        path, "Damage explorer on hand-made counts (browser test)",
+        "from facecourse.damage_explorer import damage_explorer\n"
+        "from facecourse.detection import DetectionRate\n\n"
+        f"rows = [DetectionRate(*r) for r in {HAND_MADE!r}]",
+        "damage_explorer(rows)")
 
 
 def test_damage_explorer_on_hand_made_counts(lab: JupyterLab, lab_page: LabPage, tmp_path: Path) -> None:
@@ -139,7 +110,7 @@ def test_damage_explorer_on_hand_made_counts(lab: JupyterLab, lab_page: LabPage,
     assert (first["kind"], first["level"], first["detected"]) == ("blur", "2", "9")
     assert first["compared"] == "not distinguishable from undamaged (the intervals overlap)"
 
-    press(box, "ArrowRight", 1)  # blur 2 -> 8
+    press_handle(box, "ArrowRight", 1)  # blur 2 -> 8
     seen = check(lab_page, box, rows, "keys")
     # Worked by hand (Wilson, z = 1.96): 2 of 10 -> 5.7 %-51.0 %, below the baseline's 72.2 %-100 %.
     assert (seen["level"], seen["detected"], seen["rate-ci"]) == ("8", "2", "5.7%-51.0%")
@@ -149,7 +120,7 @@ def test_damage_explorer_on_hand_made_counts(lab: JupyterLab, lab_page: LabPage,
     seen = check(lab_page, box, rows, "kind")
     assert (seen["kind"], seen["level"], seen["detected"]) == ("rotate", "15", "10")
 
-    drag(lab_page, box, 400)  # far right: the most severe level
+    drag_handle(lab_page, box, 400)  # far right: the most severe level
     seen = check(lab_page, box, rows, "drag")
     assert (seen["level"], seen["detected"]) == ("60", "1")
 
@@ -186,13 +157,13 @@ def test_lesson_01_damage_explorer(lab: JupyterLab, lab_page: LabPage) -> None:
 
     seen = check(lab_page, box, rows, "lesson-initial")
     assert (seen["kind"], seen["level"]) == ("blur", "2")
-    press(box, "ArrowRight", 3)  # blur 2 -> 4 -> 8 -> 12
+    press_handle(box, "ArrowRight", 3)  # blur 2 -> 4 -> 8 -> 12
     seen = check(lab_page, box, rows, "lesson-keys")
     assert seen["level"] == "12"
     choose_kind(box, "lowlight")
     seen = check(lab_page, box, rows, "lesson-kind")
     assert seen["kind"] == "lowlight" and seen["level"] == f"{rows_levels(rows, 'lowlight')[0]:g}"
-    drag(lab_page, box, 400)
+    drag_handle(lab_page, box, 400)
     seen = check(lab_page, box, rows, "lesson-drag")
     # The most severe low light loses more faces than the undamaged copies: the lesson's finding.
     assert int(seen["detected"]) < int(seen["baseline-detected"])

@@ -16,12 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from facecourse.gallery_explorer import FIELD_IDS, MeasuredFMR, gallery_state
 
-from .conftest import _ACTIVE_PANEL, JupyterLab, LabPage
+from .conftest import JupyterLab, LabPage, widget_box, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -31,25 +30,12 @@ LESSON_CALL = ("gallery_explorer.gallery_explorer(MEASURED, initial_threshold=0.
 
 
 def generated_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Gallery-size explorer on the London Set (browser test)"),
-        nbformat.v4.new_code_cell(
-            "from facecourse import faceprints, gallery_explorer\n\n"
-            "london = faceprints.encode_set(['london_neutral', 'london_smiling'])\n"
-            f"MEASURED = gallery_explorer.MeasuredFMR.from_photos(london.embeddings, london.person_ids, {THRESHOLDS!r})"),
-        nbformat.v4.new_code_cell(LESSON_CALL),
-    ]
-    nbformat.write(nb, path)
-    return path
-
-
-def widget_box(lab_page: LabPage) -> Any:
-    page = lab_page.page
-    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(_EXPLORER)).first
-    box.scroll_into_view_if_needed()
-    return box
+    return write_notebook(
+        path, "Gallery-size explorer on the London Set (browser test)",
+        "from facecourse import faceprints, gallery_explorer\n\n"
+        "london = faceprints.encode_set(['london_neutral', 'london_smiling'])\n"
+        f"MEASURED = gallery_explorer.MeasuredFMR.from_photos(london.embeddings, london.person_ids, {THRESHOLDS!r})",
+        LESSON_CALL)
 
 
 def shown(box: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -71,7 +57,7 @@ def test_gallery_explorer_moves_in_jupyterlab(lab: JupyterLab, lab_page: LabPage
     name = lab.add_notebook(generated_notebook(tmp_path / "gallery_explorer.ipynb"))
     lab_page.open_notebook(name)
     lab_page.run_all_cells(timeout_s=180)
-    box = widget_box(lab_page)
+    box = widget_box(lab_page, _EXPLORER)
     size_readout = box.locator(".widget-slider .widget-readout")
 
     def check(step: str) -> dict[str, str]:

@@ -16,12 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from facecourse.group_explorer import group_rates_state
 
-from .conftest import _ACTIVE_PANEL, JupyterLab, LabPage
+from .conftest import JupyterLab, LabPage, widget_box, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -37,19 +36,7 @@ LESSON_CALL = ("group_explorer.group_explorer(emb, ids, ethnicity, initial=0.6, 
 
 
 def generated_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Group-rates explorer on the London Set (browser test)"),
-                nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(LESSON_CALL)]
-    nbformat.write(nb, path)
-    return path
-
-
-def widget_box(lab_page: LabPage) -> Any:
-    page = lab_page.page
-    box = page.locator(f"{_ACTIVE_PANEL} .widget-vbox", has=page.locator(_EXPLORER)).first
-    box.scroll_into_view_if_needed()
-    return box
+    return write_notebook(path, "Group-rates explorer on the London Set (browser test)", SETUP, LESSON_CALL)
 
 
 def shown(box: Any) -> tuple[float, dict[str, str]]:
@@ -72,7 +59,7 @@ def test_group_explorer_moves_in_jupyterlab(lab: JupyterLab, lab_page: LabPage, 
     name = lab.add_notebook(generated_notebook(tmp_path / "group_explorer.ipynb"))
     lab_page.open_notebook(name)
     lab_page.run_all_cells(timeout_s=180)
-    box = widget_box(lab_page)
+    box = widget_box(lab_page, _EXPLORER)
     readout = box.locator(".widget-readout")
     shown_threshold = box.locator(f"{_EXPLORER} [data-testid=threshold]")
 

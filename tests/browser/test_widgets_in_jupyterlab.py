@@ -16,12 +16,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from facecourse.widgets import FIELD_IDS, explorer_state
 
-from .conftest import _ACTIVE_PANEL, ROOT, JupyterLab, LabPage
+from .conftest import _ACTIVE_PANEL, ROOT, JupyterLab, LabPage, drag_handle, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -58,19 +57,6 @@ def wait_for_threshold(box: Any, text: str) -> None:
     from playwright.sync_api import expect
 
     expect(box.locator(f"{_EXPLORER} [data-testid=threshold]")).to_have_text(text, timeout=30_000)
-
-
-def drag_handle(lab_page: LabPage, box: Any, dx: float) -> None:
-    """Drag the slider's handle by ``dx`` pixels, as a person does with the mouse."""
-    handle = box.locator(".noUi-handle")
-    b = handle.bounding_box()
-    x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
-    mouse = lab_page.page.mouse
-    mouse.move(x, y)
-    mouse.down()
-    mouse.move(x + dx / 2, y, steps=5)
-    mouse.move(x + dx, y, steps=5)
-    mouse.up()
 
 
 def press_to(box: Any, target: float, step: float) -> None:
@@ -137,21 +123,14 @@ INITIAL, STEP = 0.6, 0.005
 
 
 def generated_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Threshold explorer on hand-made scores (browser test)"),
-        nbformat.v4.new_code_cell(
-            "from facecourse.widgets import threshold_explorer\n\n"
-            f"mated = {MATED!r}\nnonmated = {NONMATED!r}\n"
-            f"mated_labels = {MATED_LABELS!r}\nnonmated_labels = {NONMATED_LABELS!r}"),
-        nbformat.v4.new_code_cell(
-            "explorer = threshold_explorer(mated, nonmated, mated_labels, nonmated_labels,\n"
-            f"                              initial={INITIAL}, step={STEP}, slider_range=(0.3, 0.95))\n"
-            "explorer"),
-    ]
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(
+        path, "Threshold explorer on hand-made scores (browser test)",
+        "from facecourse.widgets import threshold_explorer\n\n"
+        f"mated = {MATED!r}\nnonmated = {NONMATED!r}\n"
+        f"mated_labels = {MATED_LABELS!r}\nnonmated_labels = {NONMATED_LABELS!r}",
+        "explorer = threshold_explorer(mated, nonmated, mated_labels, nonmated_labels,\n"
+        f"                              initial={INITIAL}, step={STEP}, slider_range=(0.3, 0.95))\n"
+        "explorer")
 
 
 def test_threshold_explorer_on_hand_made_scores(lab: JupyterLab, lab_page: LabPage, tmp_path: Path) -> None:
