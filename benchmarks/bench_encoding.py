@@ -38,7 +38,7 @@ Five questions, each answered by variants run side by side in one process:
    change the key and cause a recomputation; unchanged ones do not.
 5. **What would two suggested changes save?** (in files the benchmarks do not own, prototyped
    here on a subset of about 45 photos, results checked identical): decoding through
-   ``imageio.load_rgb`` vs a leaner decode vs ``face_recognition.load_image_file``; and 68-point
+   ``images.load_rgb`` vs a leaner decode vs ``face_recognition.load_image_file``; and 68-point
    faceprints (lesson 02's ``landmark_model="large"``) computed from the box and landmarks already
    in the default cached record instead of detecting the face again.
 
@@ -173,7 +173,7 @@ def per_photo(entries: list[Any], manifest: Any, repeats: int) -> tuple[np.ndarr
 
     from facecourse import faceprints as fp
     from facecourse.dataset import load_photo, local_path
-    from facecourse.imageio import downscale
+    from facecourse.images import downscale
 
     variants = make_variants(fr, fp, downscale, manifest)
     names = list(variants)
@@ -366,7 +366,7 @@ def cache_rows(entries: list[Any], manifest: Any, warm_repeats: int, cold_second
 
     from facecourse import faceprints as fp
     from facecourse.dataset import read_bytes
-    from facecourse.imageio import load_rgb
+    from facecourse.images import load_rgb
 
     rows: list[dict[str, Any]] = []
     calls = {"n": 0}
@@ -466,7 +466,7 @@ def cache_rows(entries: list[Any], manifest: Any, warm_repeats: int, cold_second
 
 
 def _lean_load(data: bytes) -> np.ndarray:
-    """Prototype of a cheaper ``imageio.load_rgb`` for the common case (an RGB JPEG that needs no
+    """Prototype of a cheaper ``images.load_rgb`` for the common case (an RGB JPEG that needs no
     rotation): decode, apply EXIF orientation only when the tag asks for a change, one copy out.
     (``load_rgb``'s other checks are header-only and cheap; it is only meant to show the gain.)"""
     from PIL import Image, ImageOps
@@ -483,7 +483,7 @@ def _lean_load(data: bytes) -> np.ndarray:
 def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str, Any]]:
     """What two suggested changes to files this benchmark does not own would save (measured here).
 
-    * decoding: ``dataset.load_photo`` (SHA-256 check + ``imageio.load_rgb``) vs the same bytes
+    * decoding: ``dataset.load_photo`` (SHA-256 check + ``images.load_rgb``) vs the same bytes
       through :func:`_lean_load` vs ``face_recognition.load_image_file``;
     * 68-point faceprints (lesson 02's ``landmark_model="large"``): a full ``encode_array`` vs
       reusing the box and the 68 landmarks already in the default cached record (no detection).
@@ -533,7 +533,7 @@ def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str
                 same_prints += int(np.array_equal(full, reused))
     ref = median(dec["fr.load_image_file"])
     for name, vals in dec.items():
-        rows.append({"fix": "decoding (imageio.load_rgb)", "variant": name, "median_ms": median(vals) * 1e3,
+        rows.append({"fix": "decoding (images.load_rgb)", "variant": name, "median_ms": median(vals) * 1e3,
                      "ratio_vs_reference": median(vals) / ref, "reference": "fr.load_image_file",
                      "check": f"lean_load identical pixels on {same_pixels} of {len(entries)} photos"})
     ref = median(enc["encode_array(large)"])

@@ -239,7 +239,7 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     import faiss
     import numpy as np
 
-    from facecourse.scale import time_best_of
+    from facecourse.extrapolation import time_best_of
     from facecourse.search import BruteForceIndex, FaissIndex, recall_at_k
     from facecourse.synthetic import SyntheticFaceprints
 
@@ -429,7 +429,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def growth_fits(rows: list[dict[str, Any]]) -> list[str]:
     """Fitted ms/query ≈ a·N^b for every method measured at three sizes or more."""
-    from facecourse.scale import fit_power_law
+    from facecourse.extrapolation import fit_power_law
 
     out = []
     for method in METHODS:
@@ -511,7 +511,7 @@ the benchmark leaves it as it finds it.
 
 {table(rows)}
 
-## Growth curve (fitted on log-log axes, `facecourse.scale.fit_power_law`)
+## Growth curve (fitted on log-log axes, `facecourse.extrapolation.fit_power_law`)
 
 """ + "\n".join(f"- {f}" for f in fits) + """
 

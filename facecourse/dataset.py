@@ -133,7 +133,7 @@ def read_bytes(entry: ManifestEntry, *, manifest: Manifest | None = None, fetch_
 
 def load_photo(entry: ManifestEntry, *, manifest: Manifest | None = None) -> np.ndarray:
     """A verified photo as a C-contiguous uint8 RGB array (EXIF orientation applied)."""
-    from .imageio import load_rgb
+    from .images import load_rgb
 
     if entry.kind != "photo":
         raise ValueError(f"'{entry.file_id}' is a {entry.kind} file, not a photo.")

@@ -149,7 +149,7 @@ def working_copy(image: np.ndarray, base_side: int | None) -> np.ndarray:
     """
     if base_side is None:
         return np.ascontiguousarray(image)
-    from .imageio import downscale
+    from .images import downscale
 
     return downscale(image, base_side)[0]
 

@@ -366,7 +366,7 @@ def run_detector(image: np.ndarray, model: str = "hog", *, upsample: int = 0, re
     Timing is wall-clock (``clock``), the best of ``repeat`` runs; it depends on the machine and
     on what else runs on it, so print it, never test it.
     """
-    from .imageio import find_faces
+    from .images import find_faces
 
     if int(repeat) < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat!r}")

@@ -164,7 +164,7 @@ def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, 
     """
     import face_recognition.api as fr
 
-    from .imageio import downscale, find_faces
+    from .images import downscale, find_faces
 
     image = np.ascontiguousarray(image)
     size = (int(image.shape[0]), int(image.shape[1]))

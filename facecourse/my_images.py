@@ -21,7 +21,7 @@ import numpy as np
 from . import config
 from .errors import MultipleFacesError, NoFaceError
 from .faceprints import DEFAULT_PARAMS, EncodingParams, FaceRecord, cached_record, encode_array
-from .imageio import downscale, find_faces, load_rgb
+from .images import downscale, find_faces, load_rgb
 
 AREA = "my_images/faceprints"
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}

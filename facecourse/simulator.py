@@ -2,7 +2,7 @@
 
 The simulator asks what a face search deployment produces, per day and per year: true leads,
 false leads, searches that throw up at least one false lead, enrolled people it misses, and the
-share of leads that are true (PPV). The arithmetic is :func:`facecourse.policy.simulate_deployment`;
+share of leads that are true (PPV). The arithmetic is :func:`facecourse.deployment.simulate_deployment`;
 this module only wires settings to it, and takes the error rates from real measurements.
 
 Where the rates come from
@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import metrics, policy, search
+from . import deployment, metrics, search
 from .faceprints import DEFAULT_PARAMS, DEFAULT_TOLERANCE, EncodingParams
 from .widgets import HeadlessFallback
 
@@ -312,13 +312,13 @@ def _percent(x: float) -> str:
 class SimulatorState:
     """Everything the simulator shows for one set of settings (build it with :func:`simulator_state`).
 
-    ``outcome`` is the point estimate from :func:`facecourse.policy.simulate_deployment`;
+    ``outcome`` is the point estimate from :func:`facecourse.deployment.simulate_deployment`;
     ``false_leads_range`` and ``missed_range`` redo it at the ends of the 95 % intervals of the
     measured FMR and FNIR (``None`` for an assumed rate).
     """
 
     settings: dict[str, Any]
-    outcome: policy.DeploymentOutcome
+    outcome: deployment.DeploymentOutcome
     fmr_measured: metrics.ErrorRates | None
     fnir_measured: search.RateEstimate | None
     false_leads_range: tuple[float, float] | None
@@ -468,7 +468,7 @@ class SimulatorState:
             f"<td style='text-align:right'>{el('false-lead-probability-per-search', 'b')}</td><td></td><td></td></tr>"
             + f"<tr><th style='text-align:left'>{html.escape(lab['ppv'])}</th>"
             f"<td style='text-align:right'>{el('ppv', 'b')}</td><td></td><td></td></tr>"
-            "</table><p><small>Expected values under the assumptions of facecourse.policy "
+            "</table><p><small>Expected values under the assumptions of facecourse.deployment "
             "(independent comparisons, one FMR for everyone, every day alike). Rates measured on "
             "studio photos of 102 consenting adults; a real deployment's photos are harder.</small></p></div>"
         )
@@ -500,7 +500,7 @@ def _normalise(settings: Mapping[str, Any]) -> dict[str, Any]:
 def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -> SimulatorState:
     """What the simulator shows for ``settings`` (any of :data:`DEFAULT_SETTINGS`' keys).
 
-    The settings map onto :func:`facecourse.policy.simulate_deployment` like this:
+    The settings map onto :func:`facecourse.deployment.simulate_deployment` like this:
 
     * ``gallery_size`` -> ``gallery_size``, rounded to a whole number of faceprints (>= 1; 1 is a
       1:1 verification: the probe is compared with the one photo of the claimed identity);
@@ -544,7 +544,7 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
                   prevalence=s["prevalence"], human_review=s["human_review"],
                   reviewer_false_accept=s["reviewer_false_accept"],
                   reviewer_false_reject=s["reviewer_false_reject"])
-    outcome = policy.simulate_deployment(fmr=fmr, fnir=fnir, **common)
+    outcome = deployment.simulate_deployment(fmr=fmr, fnir=fnir, **common)
     enrolled = s["searches_per_day"] * s["prevalence"]
     missed = max(0.0, enrolled - float(outcome.true_leads_per_day))
     accept = s["reviewer_false_accept"] if s["human_review"] else 1.0
@@ -552,11 +552,11 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
 
     false_range = missed_range = None
     if fmr_measured is not None:
-        ends = policy.simulate_deployment(fmr=np.asarray(fmr_measured.fmr_ci), fnir=fnir, **common)
+        ends = deployment.simulate_deployment(fmr=np.asarray(fmr_measured.fmr_ci), fnir=fnir, **common)
         lo, hi = np.asarray(ends.false_candidates_per_day, dtype=float)
         false_range = (float(lo), float(hi))
     if fnir_measured is not None:
-        ends = policy.simulate_deployment(fmr=fmr, fnir=np.array([fnir_measured.ci_low, fnir_measured.ci_high]),
+        ends = deployment.simulate_deployment(fmr=fmr, fnir=np.array([fnir_measured.ci_low, fnir_measured.ci_high]),
                                           **common)
         lo, hi = enrolled - np.asarray(ends.true_leads_per_day, dtype=float)  # high FNIR -> more missed
         missed_range = (max(0.0, float(lo)), max(0.0, float(hi)))

@@ -16,7 +16,7 @@ import numpy as np
 
 from numpy.typing import ArrayLike
 
-from . import metrics, policy, search
+from . import deployment, metrics, search
 
 __all__ = ["false_candidate_table", "independence_table", "access_answers_table", "measured_rates_table",
            "fmr_sweep_table", "stadium_table", "verification_table",
@@ -61,7 +61,7 @@ def independence_table(cross: np.ndarray, fpir_curves: Mapping[float, object], s
     ``cross[i, j]`` is the distance between probe i and gallery photo j, with ``nan`` where the
     two are the same person (never in each other's gallery); the FMR is the share of the other
     entries at or below the threshold. ``fpir_curves`` maps a threshold to the result of
-    :func:`facecourse.scale.fpir_by_gallery_size` (``.fpir[N - 1]`` is the FPIR at gallery size N).
+    :func:`facecourse.extrapolation.fpir_by_gallery_size` (``.fpir[N - 1]`` is the FPIR at gallery size N).
 
     >>> class Curve: fpir = np.array([0.5, 0.7])
     >>> cross = np.array([[np.nan, 0.4, 0.8], [0.4, np.nan, 0.9], [0.8, 0.9, np.nan]])
@@ -155,7 +155,7 @@ def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], fnir: fl
     """
     f = np.asarray(fmrs, dtype=np.float64)
     review = bool(settings.get("human_review", False))
-    out = policy.simulate_deployment(
+    out = deployment.simulate_deployment(
         gallery_size=settings["gallery_size"], fmr=f, fnir=fnir, searches_per_day=settings["searches_per_day"],
         prevalence=settings["prevalence"], human_review=review,
         reviewer_false_accept=settings.get("reviewer_false_accept", 0.0) if review else 0.0,

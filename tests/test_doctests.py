@@ -46,7 +46,7 @@ def test_examples_are_executed_across_the_package() -> None:
     """The package documents itself with examples: losing them all would go unnoticed otherwise."""
     counts = {name: run_examples(importlib.import_module(f"facecourse.{name}"))[0].attempted for name in MODULES}
     assert sum(counts.values()) >= 200, counts  # 224 in the modules below on 2026-12-07
-    assert all(counts[m] > 0 for m in ("degrade", "manifest", "metrics", "policy", "rights", "search",
+    assert all(counts[m] > 0 for m in ("degrade", "manifest", "metrics", "deployment", "rights", "search",
                                        "simulator", "synthetic", "widgets")), counts
 
 

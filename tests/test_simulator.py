@@ -1,6 +1,6 @@
 """Tests of facecourse.simulator: slider values -> policy inputs -> the numbers on screen.
 
-The formulas themselves are tested in test_policy.py; here we check the wiring on hand-made
+The formulas themselves are tested in test_deployment.py; here we check the wiring on hand-made
 measurements whose answers are worked out in the comments, that every displayed string comes
 from ``simulator_state``, and that the widget's panel follows its sliders in plain Python.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from facecourse import policy, simulator
+from facecourse import deployment, simulator
 from facecourse.simulator import FIELD_IDS, MeasuredRates, simulator_state
 
 # Hand-made measurements: 4 non-mated distances and 4 mated searches (the last mate never returned).
@@ -138,7 +138,7 @@ def test_slider_values_are_wired_to_the_policy_inputs(measured: MeasuredRates) -
                                     prevalence=10 ** -3.2, human_review=True, reviewer_false_accept=0.07,
                                     reviewer_false_reject=0.03)
     s = simulator_state(measured=measured, **settings)
-    direct = policy.simulate_deployment(gallery_size=1_000_000, fmr=0.25, fnir=0.5,
+    direct = deployment.simulate_deployment(gallery_size=1_000_000, fmr=0.25, fnir=0.5,
                                         searches_per_day=10 ** 2.5, prevalence=10 ** -3.2, human_review=True,
                                         reviewer_false_accept=0.07, reviewer_false_reject=0.03)
     assert s.outcome.as_dict() == direct.as_dict()

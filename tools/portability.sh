@@ -107,7 +107,7 @@ ENVS=("" "OPENBLAS_CORETYPE=Prescott" "OPENBLAS_CORETYPE=$ALT" "NPY_DISABLE_CPU_
 # Every unit test except those with no arithmetic in them (file handling, downloads, the class
 # set-up, repository rules), so a new test file is checked unless it is added here.
 UNIT=(tests --ignore=tests/test_classroom.py --ignore=tests/test_offline.py --ignore=tests/test_repository.py
-      --ignore=tests/test_dataset.py --ignore=tests/test_manifest.py --ignore=tests/test_imageio.py
+      --ignore=tests/test_dataset.py --ignore=tests/test_manifest.py --ignore=tests/test_images.py
       --ignore=tests/test_timeline.py -k "not test_student_version_fails_every_autograder_test")
 TARGETS=("${UNIT[@]}" exercises/source)
 [ "$LESSONS" = 1 ] && TARGETS+=(lessons)

@@ -2,7 +2,7 @@
 
 Three steps, each with errors that say what is wrong, which file, and what to do::
 
-    from facecourse.imageio import load_rgb, downscale, find_faces
+    from facecourse.images import load_rgb, downscale, find_faces
 
     image = load_rgb("photos/001_03.jpg")     # upright, C-contiguous uint8 RGB, (H, W, 3)
     small, scale = downscale(image, 512)       # faster detection

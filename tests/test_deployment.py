@@ -1,4 +1,4 @@
-"""Tests of facecourse.policy: the deployment simulator, checked against hand computations."""
+"""Tests of facecourse.deployment: the deployment simulator, checked against hand computations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from facecourse.policy import DeploymentOutcome, fmr_at_threshold, simulate_deployment, summarise
+from facecourse.deployment import DeploymentOutcome, fmr_at_threshold, simulate_deployment, summarise
 
 BASE: dict[str, Any] = dict(
     gallery_size=1_000_000, fmr=1e-5, fnir=0.05, searches_per_day=1000, prevalence=0.1

@@ -1,4 +1,4 @@
-"""Tests of facecourse.scale: power-law fits, extrapolation, memory arithmetic, FPIR by size."""
+"""Tests of facecourse.extrapolation: power-law fits, extrapolation, memory arithmetic, FPIR by size."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from facecourse import scale
-from facecourse.scale import (
+from facecourse import extrapolation
+from facecourse.extrapolation import (
     Extrapolation,
     PowerLawFit,
     extrapolate,
@@ -25,7 +25,7 @@ from facecourse.scale import (
 
 
 def test_doctests() -> None:
-    result = doctest.testmod(scale, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(extrapolation, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10
     assert result.failed == 0
 
