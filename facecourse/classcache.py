@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
+from ._files import write_atomic
 from .errors import CourseError
 from .manifest import Manifest, ManifestEntry, load_manifest
 from .progress import progress
@@ -190,9 +191,7 @@ def _copy_seeds(root: Path, jobs: Sequence[Job], seeds: Sequence[Path]) -> None:
             source = seed / rel
             if source.is_file() and faceprints._load(source, "", "") is not None:  # readable: copy it
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-                tmp.write_bytes(source.read_bytes())
-                os.replace(tmp, target)
+                write_atomic(target, source.read_bytes())
                 break
 
 
@@ -238,10 +237,9 @@ def _make_read_only(root: Path) -> None:
 
 
 def _write_index(root: Path, index: dict[str, Any]) -> None:
-    tmp = root / f".{INDEX_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, root / INDEX_NAME)  # atomic: a kernel reads the old index or the new one
+    # atomic: a kernel reads the old index or the new one
+    data = (json.dumps(index, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    write_atomic(root / INDEX_NAME, data, mode=0o444)
 
 
 def _sha256(data: bytes) -> str:

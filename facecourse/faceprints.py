@@ -29,6 +29,7 @@ student's own cache.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config
+from ._files import write_atomic
 from .errors import CourseError, FaceDetectionError
 from .manifest import Manifest, ManifestEntry, load_manifest
 from .progress import progress
@@ -232,17 +234,16 @@ def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: st
 
 def _save(path: Path, record: FaceRecord) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        np.savez(
-            fh,
-            box=np.array(record.box if record.box else [], dtype=np.int64),
-            landmarks68=record.landmarks68 if record.landmarks68 is not None else np.empty((0, 2)),
-            encoding=record.encoding if record.encoding is not None else np.empty(0),
-            image_size=np.array(record.image_size, dtype=np.int64),
-            error=np.array(record.error or ""),
-        )
-    os.replace(tmp, path)  # atomic: a crash never leaves half a cache file
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        box=np.array(record.box if record.box else [], dtype=np.int64),
+        landmarks68=record.landmarks68 if record.landmarks68 is not None else np.empty((0, 2)),
+        encoding=record.encoding if record.encoding is not None else np.empty(0),
+        image_size=np.array(record.image_size, dtype=np.int64),
+        error=np.array(record.error or ""),
+    )
+    write_atomic(path, buffer.getvalue())  # atomic: a crash never leaves half a cache file
 
 
 def _load(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None:

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config
+from ._files import write_atomic
 from .errors import ManifestError
 from .manifest import load_manifest
 
@@ -38,11 +39,9 @@ def write_derived(path: Path, data: bytes, source_hashes: Iterable[str]) -> Path
         raise ValueError(f"{path} is outside the course cache {config.cache_dir()}; derived files live there.")
     path.parent.mkdir(parents=True, exist_ok=True)
     sources = path.with_name(path.name + SOURCES_SUFFIX)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    sources.write_text("\n".join(sorted(set(source_hashes))) + "\n")
-    os.replace(tmp, path)
-    return path
+    # the sidecar first: a file on disk is always listed by one, so a purge always finds it
+    write_atomic(sources, ("\n".join(sorted(set(source_hashes))) + "\n").encode())
+    return write_atomic(path, data)
 
 
 @dataclass

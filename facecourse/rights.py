@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from . import config, privacy
+from ._files import write_atomic
 from .errors import CourseError, NotInManifestError
 from .faceprints import (
     DEFAULT_PARAMS,
@@ -304,7 +305,7 @@ class AuditLog:
             fh.write("".join(out))
             fh.flush()
             os.fsync(fh.fileno())
-        _write_atomic(self.head_path, (_dumps({"lines": n, "last": prev}) + "\n").encode())
+        write_atomic(self.head_path, (_dumps({"lines": n, "last": prev}) + "\n").encode())
         return seqs
 
     def _read_head(self) -> dict[str, Any]:
@@ -395,13 +396,6 @@ def read_audit_log(where: FaceIndex | Path | str) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- file helpers
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -546,7 +540,8 @@ class FaceIndex:
         """Write the index files; return their names. Called after every change."""
         sources = [e.provenance.sha256 for e in self._entries]
         rows = [{"id": e.id, "token": e.token, "provenance": dataclasses.asdict(e.provenance)} for e in self._entries]
-        _write_atomic(self.folder / "meta.json", (json.dumps(self._meta, indent=1, sort_keys=True) + "\n").encode())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.folder / "meta.json", (json.dumps(self._meta, indent=1, sort_keys=True) + "\n").encode())
         privacy.write_derived(self.folder / "gallery.npy", _npy_bytes(self._faceprints), sources)
         privacy.write_derived(self.folder / "entries.json",
                               (json.dumps(rows, indent=1, sort_keys=True) + "\n").encode(), sources)
