@@ -29,7 +29,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .faceprints import DEFAULT_TOLERANCE
-from .metrics import _as_labels, pairwise_distances  # one label check for the whole package
+from . import _checks
+from .metrics import pairwise_distances
 
 __all__ = [
     "UNKNOWN",
@@ -205,7 +206,7 @@ def nearest_identity(probes: ArrayLike, gallery: ArrayLike, gallery_ids: ArrayLi
     """
     p = _as_points(probes, "probes", allow_single=True)
     g = _as_points(gallery, "gallery")
-    ids = _as_labels(gallery_ids, len(g), "gallery_ids")
+    ids = _checks.labels("gallery_ids", gallery_ids, len(g))
     t = _as_tolerance(tolerance)
     if len(g) == 0:
         raise ValueError("the gallery is empty: enrol at least one faceprint before searching it")
@@ -266,8 +267,8 @@ def distances_to_people(queries: ArrayLike, query_ids: ArrayLike, gallery: Array
     """
     q = _as_points(queries, "queries", allow_single=True)
     g = _as_points(gallery, "gallery")
-    qids = _as_labels(query_ids, len(q), "query_ids")
-    pids = _as_labels(gallery_person_ids, len(g), "gallery_person_ids")
+    qids = _checks.labels("query_ids", query_ids, len(q))
+    pids = _checks.labels("gallery_person_ids", gallery_person_ids, len(g))
     if len(g) == 0:
         raise ValueError("the gallery is empty")
     _same_width(q, g, "the queries", "the gallery faceprints")
@@ -367,7 +368,7 @@ def compare_variant(default: ArrayLike, variant: ArrayLike, subject_ids: ArrayLi
     if a.shape != b.shape:
         raise ValueError(f"default and variant must hold the same photos in the same order: shapes "
                          f"{a.shape} and {b.shape} differ")
-    ids = _as_labels(subject_ids, len(a), "subject_ids")
+    ids = _checks.labels("subject_ids", subject_ids, len(a))
     if len(a) < 2:
         raise ValueError("compare_variant needs at least 2 photos to form a pair")
     shift = np.linalg.norm(b - a, axis=1)

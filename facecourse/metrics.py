@@ -49,7 +49,7 @@ set and :func:`numpy.searchsorted`, never from a Python loop over pairs or thres
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, NamedTuple
@@ -57,7 +57,11 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from . import _checks, _text
+from ._text import table as format_table  # the public name: notebooks print every table with it
+
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "BootstrapResult",
     "ComparisonScores",
     "DETPoints",
@@ -66,6 +70,7 @@ __all__ = [
     "GroupFMR",
     "GroupThreshold",
     "HistogramCounts",
+    "Rate",
     "bootstrap_by_subject",
     "cross_comparisons",
     "curves_from_histogram",
@@ -86,6 +91,15 @@ __all__ = [
     "threshold_for_fmr_by_group",
     "wilson_interval",
 ]
+
+
+DEFAULT_THRESHOLD = 0.6
+"""The course's match threshold: a comparison is a match when ``distance <= 0.6``.
+
+It is face_recognition's default, which that library calls ``tolerance``
+(``face_recognition.compare_faces(known, candidate, tolerance=0.6)``); this package says
+*threshold* everywhere, as the standards do.
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,7 +138,7 @@ def wilson_interval(
     >>> lo.round(4).tolist(), hi.round(4).tolist()
     ([0.0, 0.7225], [0.2775, 1.0])
     """
-    _check_confidence(confidence)
+    _checks.confidence(confidence)
     k_arr = np.asarray(k, dtype=np.float64)
     n_arr = np.asarray(n, dtype=np.float64)
     if np.any(np.isnan(k_arr)) or np.any(np.isnan(n_arr)):
@@ -151,9 +165,55 @@ def _normal_quantile(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def _check_confidence(confidence: float) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
+@dataclass(frozen=True)
+class Rate:
+    """``count`` events (errors, or successes) out of ``total`` trials, as a rate with its interval.
+
+    The one rate-with-interval type of the package: ``value`` is ``count / total`` (nan when
+    ``total`` is 0), ``ci`` its Wilson interval (:func:`wilson_interval`) at ``confidence``.
+    ``str(rate)`` is the compact form (a proportion to four decimals, as lesson 04 prints FNIR
+    and FPIR); :meth:`text` is the sentence with percentages that :class:`ErrorRates` prints.
+
+    >>> r = Rate(2, 100, name="FPIR")
+    >>> r.value, [round(v, 4) for v in r.ci]
+    (0.02, [0.0055, 0.07])
+    >>> print(r)
+    FPIR = 0.0200 (2/100; 95% CI 0.0055-0.0700)
+    >>> print(r.text("searches"))
+    FPIR 2.00% (2 of 100 searches; 95% CI 0.55%-7.00%)
+    """
+
+    count: int
+    total: int
+    confidence: float = 0.95
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "count", int(self.count))
+        object.__setattr__(self, "total", int(self.total))
+        if not 0 <= self.count <= self.total:
+            raise ValueError(f"{self.name or 'rate'}: need 0 <= count <= total, got {self.count} of {self.total}")
+        _checks.confidence(self.confidence)
+
+    @property
+    def value(self) -> float:
+        """``count / total``; nan when there were no trials."""
+        return self.count / self.total if self.total else math.nan
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """The Wilson interval of ``value`` at ``confidence`` ((nan, nan) when there were no trials)."""
+        lo, hi = wilson_interval(self.count, self.total, self.confidence)
+        return float(lo), float(hi)
+
+    def text(self, what: str) -> str:
+        """One line with percentages: ``"FMR 0.91% (47 of 5,151 non-mated pairs; 95% CI 0.69%-1.21%)"``."""
+        return _text.rate_text(self.name, self.value, self.count, self.total, what, self.ci, self.confidence)
+
+    def __str__(self) -> str:
+        lo, hi = self.ci
+        return (f"{self.name} = {self.value:.4f} ({self.count}/{self.total}; "
+                f"{_text.confidence_label(self.confidence)} CI {lo:.4f}-{hi:.4f})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,9 +250,9 @@ def pairwise_distances(
     >>> pairwise_distances([[0, 0]], [[1, 0], [0, 2]]).tolist()
     [[1.0, 2.0]]
     """
-    _check_chunk_size(chunk_size)
-    x = _as_embeddings(a, "a", dtype)
-    y = x if b is None else _as_embeddings(b, "b", dtype)
+    chunk_size = _checks.positive_int("chunk_size", chunk_size, what="a number of rows")
+    x = _checks.faceprints("a", a, dtype=dtype)
+    y = x if b is None else _checks.faceprints("b", b, dtype=dtype)
     if y.shape[1] != x.shape[1]:
         raise ValueError(
             f"pairwise_distances: a has {x.shape[1]} numbers per row but b has {y.shape[1]}; "
@@ -294,9 +354,9 @@ def mated_and_nonmated(embeddings: ArrayLike, subject_ids: ArrayLike, *,
     """
     if int(block_size) < 1:
         raise ValueError(f"mated_and_nonmated: block_size must be a positive number of distances, got {block_size!r}")
-    x = _as_embeddings(embeddings, "embeddings")
+    x = _checks.faceprints("embeddings", embeddings)
     n = len(x)
-    ids = _as_labels(subject_ids, n, "subject_ids")
+    ids = _checks.labels("subject_ids", subject_ids, n)
     if n < 2:
         raise ValueError(f"mated_and_nonmated: need at least 2 faceprints to compare, got {n}")
     x = x - x.sum(axis=0) / n  # the centring of pairwise_distances(x)
@@ -340,10 +400,10 @@ def cross_comparisons(
     >>> s.mated.tolist(), s.nonmated.tolist(), s.nonmated_pairs.tolist()
     ([1.0], [4.0], [[1, 0]])
     """
-    probes = _as_embeddings(probe_emb, "probe_emb")
-    refs = _as_embeddings(ref_emb, "ref_emb")
-    p_ids = _as_labels(probe_ids, len(probes), "probe_ids")
-    r_ids = _as_labels(ref_ids, len(refs), "ref_ids")
+    probes = _checks.faceprints("probe_emb", probe_emb)
+    refs = _checks.faceprints("ref_emb", ref_emb)
+    p_ids = _checks.labels("probe_ids", probe_ids, len(probes))
+    r_ids = _checks.labels("ref_ids", ref_ids, len(refs))
     if len(probes) == 0 or len(refs) == 0:
         raise ValueError("cross_comparisons: the probe and the reference sets must not be empty")
     distances = pairwise_distances(probes, refs)
@@ -367,7 +427,7 @@ def _split_by_subject(scores: np.ndarray, i: np.ndarray, j: np.ndarray, mated: n
 
 @dataclass(frozen=True)
 class ErrorRates:
-    """FMR and FNMR at one threshold, with the counts behind them and their Wilson intervals.
+    """FMR and FNMR at one threshold: two :class:`Rate` objects, with the counts behind them.
 
     ``print(rates)`` shows something like::
 
@@ -381,15 +441,8 @@ class ErrorRates:
     """
 
     threshold: float
-    fmr: float
-    fnmr: float
-    false_matches: int
-    nonmated_count: int
-    false_non_matches: int
-    mated_count: int
-    fmr_ci: tuple[float, float]
-    fnmr_ci: tuple[float, float]
-    confidence: float = 0.95
+    false_match: Rate
+    false_non_match: Rate
 
     @classmethod
     def from_counts(
@@ -399,6 +452,7 @@ class ErrorRates:
         nonmated_count: int,
         false_non_matches: int,
         mated_count: int,
+        *,
         confidence: float = 0.95,
     ) -> ErrorRates:
         """Build the rates and their intervals from the four counts.
@@ -406,19 +460,44 @@ class ErrorRates:
         >>> ErrorRates.from_counts(0.6, 1, 4, 0, 2).fmr
         0.25
         """
-        fm, nm, fnm, m = int(false_matches), int(nonmated_count), int(false_non_matches), int(mated_count)
-        return cls(
-            threshold=float(threshold),
-            fmr=fm / nm if nm else math.nan,
-            fnmr=fnm / m if m else math.nan,
-            false_matches=fm,
-            nonmated_count=nm,
-            false_non_matches=fnm,
-            mated_count=m,
-            fmr_ci=wilson_interval(fm, nm, confidence),  # type: ignore[arg-type]
-            fnmr_ci=wilson_interval(fnm, m, confidence),  # type: ignore[arg-type]
-            confidence=confidence,
-        )
+        return cls(float(threshold), Rate(false_matches, nonmated_count, confidence, "FMR"),
+                   Rate(false_non_matches, mated_count, confidence, "FNMR"))
+
+    @property
+    def fmr(self) -> float:
+        return self.false_match.value
+
+    @property
+    def fnmr(self) -> float:
+        return self.false_non_match.value
+
+    @property
+    def false_matches(self) -> int:
+        return self.false_match.count
+
+    @property
+    def nonmated_count(self) -> int:
+        return self.false_match.total
+
+    @property
+    def false_non_matches(self) -> int:
+        return self.false_non_match.count
+
+    @property
+    def mated_count(self) -> int:
+        return self.false_non_match.total
+
+    @property
+    def fmr_ci(self) -> tuple[float, float]:
+        return self.false_match.ci
+
+    @property
+    def fnmr_ci(self) -> tuple[float, float]:
+        return self.false_non_match.ci
+
+    @property
+    def confidence(self) -> float:
+        return self.false_match.confidence
 
     def fmr_text(self) -> str:
         """One line about the FMR.
@@ -426,8 +505,7 @@ class ErrorRates:
         >>> print(error_rates_at([0.1], [0.2, 0.9], 0.5).fmr_text())
         FMR 50.00% (1 of 2 non-mated pairs; 95% CI 9.45%-90.55%)
         """
-        return _rate_text("FMR", self.fmr, self.false_matches, self.nonmated_count, "non-mated",
-                          self.fmr_ci, self.confidence)
+        return self.false_match.text("non-mated pairs")
 
     def fnmr_text(self) -> str:
         """One line about the FNMR.
@@ -435,8 +513,7 @@ class ErrorRates:
         >>> print(error_rates_at([0.1, 0.3], [0.9], 0.2).fnmr_text())
         FNMR 50.00% (1 of 2 mated pairs; 95% CI 9.45%-90.55%)
         """
-        return _rate_text("FNMR", self.fnmr, self.false_non_matches, self.mated_count, "mated",
-                          self.fnmr_ci, self.confidence)
+        return self.false_non_match.text("mated pairs")
 
     def summary(self) -> str:
         """Threshold, FMR and FNMR, on three lines (this is also what ``print`` shows)."""
@@ -447,39 +524,16 @@ class ErrorRates:
 
     def as_row(self) -> dict[str, str]:
         """The rates as the cells of a table row, for :func:`format_table`."""
-        conf = _percent_label(self.confidence)
+        conf = _text.confidence_label(self.confidence)
         return {
             "threshold": f"{self.threshold:.6g}",
-            "FMR": _percent(self.fmr),
-            f"FMR {conf} CI": _interval_text(self.fmr_ci),
+            "FMR": _text.percent(self.fmr),
+            f"FMR {conf} CI": _text.interval(self.fmr_ci),
             "false matches": f"{self.false_matches:,} / {self.nonmated_count:,}",
-            "FNMR": _percent(self.fnmr),
-            f"FNMR {conf} CI": _interval_text(self.fnmr_ci),
+            "FNMR": _text.percent(self.fnmr),
+            f"FNMR {conf} CI": _text.interval(self.fnmr_ci),
             "false non-matches": f"{self.false_non_matches:,} / {self.mated_count:,}",
         }
-
-
-def _percent(x: float) -> str:
-    """0.0091 -> '0.91%'; tiny rates keep two significant digits ('0.0021%'); nan -> 'n/a'."""
-    if math.isnan(x):
-        return "n/a"
-    pct = 100 * x
-    return f"{pct:.2f}%" if pct == 0 or pct >= 0.1 else f"{pct:#.2g}%"  # '#' keeps a trailing 0: 0.10%
-
-
-def _percent_label(confidence: float) -> str:
-    return f"{100 * confidence:g}%"
-
-
-def _interval_text(ci: tuple[float, float]) -> str:
-    lo, hi = ci
-    return "n/a" if math.isnan(lo) else f"{_percent(lo)}-{_percent(hi)}"
-
-
-def _rate_text(name: str, rate: float, errors: int, total: int, kind: str,
-               ci: tuple[float, float], confidence: float) -> str:
-    return (f"{name} {_percent(rate)} ({errors:,} of {total:,} {kind} pairs; "
-            f"{_percent_label(confidence)} CI {_interval_text(ci)})")
 
 
 def error_rates_at(
@@ -501,7 +555,7 @@ def error_rates_at(
     For many thresholds at once use :func:`error_rate_curves` or :func:`error_rates_at_thresholds`.
     """
     m, nm = _two_score_sets(mated, nonmated)
-    t = _as_threshold(threshold)
+    t = _checks.curve_threshold(threshold)
     return ErrorRates.from_counts(
         t,
         false_matches=np.count_nonzero(nm <= t),
@@ -547,7 +601,7 @@ class ErrorCurves:
         return (f"ErrorCurves({len(self):,} thresholds ({kind}); {self.mated_count:,} mated, "
                 f"{self.nonmated_count:,} non-mated)")
 
-    def at(self, threshold: float, confidence: float = 0.95) -> ErrorRates:
+    def at(self, threshold: float, *, confidence: float = 0.95) -> ErrorRates:
         """The rates at one threshold, read from the table.
 
         For a ``complete`` curve this is exact at any threshold. Otherwise the rates are those of
@@ -560,7 +614,7 @@ class ErrorCurves:
         >>> r.false_matches, r.false_non_matches
         (2, 1)
         """
-        t = _as_threshold(threshold)
+        t = _checks.curve_threshold(threshold)
         k = int(np.searchsorted(self.thresholds, t, side="right")) - 1
         if not self.complete:
             if k + 1 < len(self) and math.isclose(self.thresholds[k + 1], t, rel_tol=1e-9, abs_tol=1e-12):
@@ -569,13 +623,13 @@ class ErrorCurves:
                 raise ValueError(f"threshold {t} is below the smallest tabulated one ({self.thresholds[0]})")
             t = float(self.thresholds[k])
         return ErrorRates.from_counts(t, self.false_matches[k], self.nonmated_count,
-                                      self.false_non_matches[k], self.mated_count, confidence)
+                                      self.false_non_matches[k], self.mated_count, confidence=confidence)
 
-    def fmr_ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def fmr_ci(self, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wilson interval of the FMR at every tabulated threshold (two arrays)."""
         return wilson_interval(self.false_matches, self.nonmated_count, confidence)  # type: ignore[return-value]
 
-    def fnmr_ci(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def fnmr_ci(self, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wilson interval of the FNMR at every tabulated threshold (two arrays)."""
         return wilson_interval(self.false_non_matches, self.mated_count, confidence)  # type: ignore[return-value]
 
@@ -714,7 +768,7 @@ def threshold_for_fmr(nonmated: ArrayLike, target_fmr: float, *, midpoint: bool 
     >>> threshold_for_fmr([0.25, 0.5], 1.0, midpoint=True)   # no larger score: the largest, plus its gap below
     0.625
     """
-    nm = _as_scores(nonmated, "nonmated")
+    nm = _checks.scores("nonmated", nonmated)
     _require_scores(nm, "non-mated")
     target = float(target_fmr)
     if not 0 <= target <= 1:
@@ -896,9 +950,9 @@ def error_counts_histogram(
     >>> h.mated_counts.tolist(), h.nonmated_counts.tolist()
     ([1, 0, 0], [0, 1, 1])
     """
-    _check_chunk_size(chunk_size)
-    x = _as_embeddings(embeddings, "embeddings")
-    ids = _as_labels(subject_ids, len(x), "subject_ids")
+    chunk_size = _checks.positive_int("chunk_size", chunk_size, what="a number of rows")
+    x = _checks.faceprints("embeddings", embeddings)
+    ids = _checks.labels("subject_ids", subject_ids, len(x))
     edges = _as_bin_edges(bin_edges)
     if len(x) < 2:
         raise ValueError(f"error_counts_histogram: need at least 2 faceprints to compare, got {len(x)}")
@@ -986,7 +1040,7 @@ def bootstrap_by_subject(
     >>> res.estimate, 160 <= res.lo <= res.hi <= 180, len(res.replicates)
     (170.0, True, 200)
     """
-    _check_confidence(confidence)
+    _checks.confidence(confidence)
     subjects = np.unique(np.asarray(subject_ids))
     if subjects.size == 0:
         raise ValueError("bootstrap_by_subject: no subjects")
@@ -1046,11 +1100,11 @@ def fmr_bootstrap_by_subject(
     >>> res.estimate  # 2 of the 8 non-mated pairs are closer than 0.5: (0, 0.3) and (0.1, 0.3)
     0.25
     """
-    _check_confidence(confidence)
-    x = _as_embeddings(embeddings, "embeddings")
-    ids = _as_labels(subject_ids, len(x), "subject_ids")
-    t = _as_threshold(threshold)
-    _check_chunk_size(chunk_size)
+    _checks.confidence(confidence)
+    x = _checks.faceprints("embeddings", embeddings)
+    ids = _checks.labels("subject_ids", subject_ids, len(x))
+    t = _checks.curve_threshold(threshold)
+    chunk_size = _checks.positive_int("chunk_size", chunk_size, what="a number of rows")
     subjects, subject_index = np.unique(ids, return_inverse=True)
     if subjects.size < 2:
         raise ValueError("fmr_bootstrap_by_subject: need at least 2 subjects to make non-mated pairs")
@@ -1133,8 +1187,8 @@ class GroupFMR:
             "non-mated pairs": self.label,
             "count": f"{self.nonmated_count:,}",
             "false matches": f"{self.false_matches:,}",
-            "FMR": _percent(self.fmr),
-            f"{_percent_label(self.confidence)} CI": _interval_text(self.fmr_ci),
+            "FMR": _text.percent(self.fmr),
+            f"{_text.confidence_label(self.confidence)} CI": _text.interval(self.fmr_ci),
         }
 
 
@@ -1164,11 +1218,11 @@ def group_error_rates(
     >>> [(r.label, r.false_matches, r.nonmated_count) for r in rows]
     [('within A', 1, 1), ('within B', 1, 1), ('A vs B', 0, 4), ('all pairs', 2, 6)]
     """
-    _check_confidence(confidence)
-    _check_chunk_size(chunk_size)
-    x = _as_embeddings(embeddings, "embeddings")
-    ids = _as_labels(subject_ids, len(x), "subject_ids")
-    t = _as_threshold(threshold)
+    _checks.confidence(confidence)
+    chunk_size = _checks.positive_int("chunk_size", chunk_size, what="a number of rows")
+    x = _checks.faceprints("embeddings", embeddings)
+    ids = _checks.labels("subject_ids", subject_ids, len(x))
+    t = _checks.curve_threshold(threshold)
     subjects, subject_index = np.unique(ids, return_inverse=True)
     group_names, group_of_subject = _groups_of_subjects(subjects, subject_index, groups, len(x))
 
@@ -1203,7 +1257,7 @@ def _groups_of_subjects(subjects: np.ndarray, subject_index: np.ndarray,
             raise ValueError(f"groups: no group given for subject(s) {missing[:5]}")
         per_subject = np.asarray([groups[s] for s in subjects.tolist()])
     else:
-        per_sample = _as_labels(groups, n_samples, "groups")
+        per_sample = _checks.labels("groups", groups, n_samples)
         _, first_sample = np.unique(subject_index, return_index=True)  # first sample of each subject
         per_subject = per_sample[first_sample]
         mixed = per_sample != per_subject[subject_index]
@@ -1233,7 +1287,7 @@ class GroupThreshold:
             "threshold": "n/a" if math.isnan(self.threshold) else f"{self.threshold:.4f}",
             "non-mated pairs": f"{self.nonmated_count:,}",
             "false matches": f"{self.false_matches:,}",
-            "FMR": _percent(self.fmr),
+            "FMR": _text.percent(self.fmr),
         }
 
 
@@ -1254,8 +1308,8 @@ def threshold_for_fmr_by_group(
     >>> [(r.group, r.threshold, r.false_matches, r.nonmated_count) for r in rows]
     [('A', 0.9999999999999999, 0, 1), ('B', 0.5, 1, 3)]
     """
-    x = _as_embeddings(embeddings, "embeddings")
-    ids = _as_labels(subject_ids, len(x), "subject_ids")
+    x = _checks.faceprints("embeddings", embeddings)
+    ids = _checks.labels("subject_ids", subject_ids, len(x))
     subjects, subject_index = np.unique(ids, return_inverse=True)
     names, group_of_subject = _groups_of_subjects(subjects, subject_index, groups, len(x))
     group_of_sample = group_of_subject[subject_index]
@@ -1274,62 +1328,9 @@ def threshold_for_fmr_by_group(
     return rows
 
 
-def format_table(rows: Sequence[Any]) -> str:
-    """Render rows as an aligned text table (no pandas needed): ``print(format_table(rows))``.
-
-    A row is a mapping {column: value} or any object with an ``as_row()`` method
-    (:class:`ErrorRates`, :class:`GroupFMR`, :class:`GroupThreshold`). The columns are those of
-    the first row; the first column is left-aligned, the others right-aligned.
-
-    >>> print(format_table([{"group": "A", "FMR": "1.00%"}, {"group": "B", "FMR": "12.50%"}]))
-    group     FMR
-    -----  ------
-    A       1.00%
-    B      12.50%
-    """
-    table = [dict(r.as_row()) if hasattr(r, "as_row") else dict(r) for r in rows]
-    if not table:
-        return "(no rows)"
-    header = list(table[0])
-    cells = [header] + [[str(row.get(col, "")) for col in header] for row in table]
-    widths = [max(len(line[c]) for line in cells) for c in range(len(header))]
-
-    def render(line: list[str]) -> str:
-        first = line[0].ljust(widths[0])
-        return "  ".join([first] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:])])
-
-    return "\n".join([render(header), render(["-" * w for w in widths]), *map(render, cells[1:])])
-
-
 # ---------------------------------------------------------------------------------------------
 # Checking the inputs (clear messages instead of numpy errors deep inside)
 # ---------------------------------------------------------------------------------------------
-
-
-def _as_embeddings(x: ArrayLike, name: str, dtype: DTypeLike = np.float64) -> np.ndarray:
-    arr = np.asarray(x, dtype=dtype)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array with one faceprint per row, got shape {arr.shape} "
-                         "(a single faceprint f can be passed as [f])")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-
-def _as_labels(labels: ArrayLike, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or len(arr) != n:
-        raise ValueError(f"{name} must give one label per faceprint: expected {n}, got shape {arr.shape}")
-    return arr
-
-
-def _as_scores(scores: ArrayLike, name: str) -> np.ndarray:
-    arr = np.asarray(scores, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D list of distances, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite distances")
-    return arr
 
 
 def _require_scores(arr: np.ndarray, kind: str) -> None:
@@ -1340,20 +1341,11 @@ def _require_scores(arr: np.ndarray, kind: str) -> None:
 
 
 def _two_score_sets(mated: ArrayLike, nonmated: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    m = _as_scores(mated, "mated")
-    nm = _as_scores(nonmated, "nonmated")
+    m = _checks.scores("mated", mated)
+    nm = _checks.scores("nonmated", nonmated)
     _require_scores(m, "mated")
     _require_scores(nm, "non-mated")
     return m, nm
-
-
-def _as_threshold(threshold: float) -> float:
-    if np.ndim(threshold) != 0:
-        raise ValueError("threshold must be a single number (for many, use error_rates_at_thresholds)")
-    t = float(threshold)
-    if math.isnan(t):
-        raise ValueError("threshold is NaN")
-    return t
 
 
 def _as_bin_edges(edges: ArrayLike) -> np.ndarray:
@@ -1361,8 +1353,3 @@ def _as_bin_edges(edges: ArrayLike) -> np.ndarray:
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0):
         raise ValueError("bin_edges must be a non-empty 1-D list of finite, strictly increasing numbers")
     return arr
-
-
-def _check_chunk_size(chunk_size: int) -> None:
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be a positive number of rows, got {chunk_size!r}")

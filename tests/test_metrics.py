@@ -363,7 +363,7 @@ def test_curve_confidence_intervals_are_wilson():
     c = error_rate_curves(MATED, NONMATED)
     lo, hi = c.fmr_ci()
     assert lo[4] == pytest.approx(wilson_interval(2, 4)[0]) and hi[4] == pytest.approx(wilson_interval(2, 4)[1])
-    lo, hi = c.fnmr_ci(0.9)
+    lo, hi = c.fnmr_ci(confidence=0.9)
     assert hi[1] == pytest.approx(wilson_interval(2, 3, 0.9)[1])
 
 
