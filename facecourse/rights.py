@@ -18,10 +18,9 @@ the rights of the people in it can be exercised *and checked*:
   entry ids (:func:`find_residual_copies` scans the bytes).
 * **Opt-out.** A list of faceprints that :meth:`FaceIndex.enrol` refuses to enrol again. To block
   a face you must keep a faceprint of it: the opt-out list is itself a biometric database.
-* **Audit log** (``audit.jsonl``): who searched, when, why, how many results and which entries -
-  append-only through this API, every line carrying the SHA-256 of the line before it, and
-  ``audit.head`` recording the last one, so :func:`verify_audit_log` detects an edited,
-  deleted or truncated line.
+* **Audit log**: every enrolment, search, erasure and opt-out is logged (who, when, why, how
+  many results and which entries) in the hash-chained log of :mod:`facecourse.audit`, which
+  also verifies and summarises it.
 
 Design decisions (the lesson discusses each):
 
@@ -43,18 +42,13 @@ Design decisions (the lesson discusses each):
    erasing a person does not delete the very list that keeps them out.
 
 Everything lives in ``config.cache_dir()/indexes/<name>/``. Times come from an injectable clock
-(:class:`StepClock` in tests and notebooks); random tokens from an injectable ``seed`` (for
-reproducible notebooks only).
-
->>> clock = StepClock("2026-11-26T09:00:00Z", step=timedelta(minutes=5))
->>> iso(clock()), iso(clock())
-('2026-11-26T09:00:00Z', '2026-11-26T09:05:00Z')
+(:class:`facecourse.audit.StepClock` in tests and notebooks); random tokens from an injectable
+``seed`` (for reproducible notebooks only).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import json
 import os
@@ -62,10 +56,9 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +66,7 @@ import numpy as np
 
 from . import config, privacy
 from ._files import write_atomic
+from .audit import AuditLog, Clock, iso, parse_time, utc_now
 from .errors import CourseError, NotInManifestError
 from .faceprints import (
     DEFAULT_PARAMS,
@@ -89,9 +83,6 @@ from .metrics import pairwise_distances
 from .search import BruteForceIndex
 
 __all__ = [
-    "AuditCheck",
-    "AuditLogError",
-    "AuditSummary",
     "AccessReport",
     "EnrolmentReport",
     "ErasureCheck",
@@ -100,81 +91,21 @@ __all__ = [
     "Match",
     "Provenance",
     "Sandbox",
-    "StepClock",
     "Traces",
-    "audit_summary",
     "erase_subject",
     "find_residual_copies",
     "short_path",
-    "iso",
-    "read_audit_log",
     "subject_access_report",
     "traces_of",
-    "verify_audit_log",
     "verify_erasure",
 ]
 
 DIM = 128
-#: ``prev`` of the first audit line: there is no line before it.
-GENESIS = "0" * 64
 #: The right to know is Cal. Civ. Code §1798.110 (§1798.115 for personal information sold or shared)
 #: since the CPRA renumbering, operative 2023-01-01; §1798.100 is now the notice-at-collection duty.
 LAW_ACCESS = "GDPR Art. 15; CCPA (Cal. Civ. Code) §§1798.110, 1798.115"
 LAW_ERASURE = "GDPR Art. 17; CCPA (Cal. Civ. Code) §1798.105"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-Clock = Callable[[], datetime]
-
-
-class AuditLogError(CourseError):
-    """The audit log does not verify, so the index refuses to append to it."""
-
-
-# --------------------------------------------------------------------------- time
-
-
-def iso(moment: datetime) -> str:
-    """``moment`` as ISO 8601 in UTC to the second, e.g. ``2026-11-26T09:00:00Z``.
-
-    A naive datetime is taken to be UTC.
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
-
-
-def utc_now() -> datetime:
-    """The real clock (the default)."""
-    return datetime.now(timezone.utc)
-
-
-class StepClock:
-    """A deterministic clock for tests and notebooks: ``start``, then ``step`` later at each reading.
-
-    >>> clock = StepClock("2026-01-01T00:00:00Z", step=timedelta(hours=1))
-    >>> [iso(clock()) for _ in range(2)], iso(clock.peek())
-    (['2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z'], '2026-01-01T02:00:00Z')
-    """
-
-    def __init__(self, start: str | datetime, step: timedelta = timedelta(minutes=1)) -> None:
-        self._next = _parse_time(start) if isinstance(start, str) else _parse_time(iso(start))
-        self.step = step
-
-    def __call__(self) -> datetime:
-        now = self._next
-        self._next = now + self.step
-        return now
-
-    def peek(self) -> datetime:
-        """The time the next reading will give, without advancing."""
-        return self._next
-
-    def advance(self, by: timedelta) -> None:
-        """Jump forward (e.g. a year later, to show retention limits)."""
-        self._next += by
 
 
 # --------------------------------------------------------------------------- records
@@ -238,161 +169,6 @@ class EnrolmentReport:
             lines.append(f"  the faceprints computed to screen the blocked photos were deleted again "
                          f"({len(self.screened_and_deleted)} cache file(s))")
         return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- audit log
-
-
-def _line_hash(line: bytes) -> str:
-    return hashlib.sha256(line).hexdigest()
-
-
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-class AuditLog:
-    """An append-only, hash-chained JSON-lines log (``audit.jsonl``) with a head file (``audit.head``).
-
-    Each line is a JSON object with ``seq`` (0, 1, 2 ...) and ``prev`` (the SHA-256 of the
-    previous line's bytes; :data:`GENESIS` for the first). ``audit.head`` records the number of
-    lines and the hash of the last one, so that removing lines *at the end* is detected too.
-    The head is only as trustworthy as the place it is kept: an auditor should keep a copy
-    elsewhere (``expected_head`` of :func:`verify_audit_log`).
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.path = self.folder / "audit.jsonl"
-        self.head_path = self.folder / "audit.head"
-
-    def _lines(self) -> list[bytes]:
-        return self.path.read_bytes().splitlines() if self.path.exists() else []
-
-    def head(self) -> str:
-        """Hash of the last line (:data:`GENESIS` when the log is empty)."""
-        lines = self._lines()
-        return _line_hash(lines[-1]) if lines else GENESIS
-
-    def append(self, records: Sequence[dict[str, Any]]) -> list[int]:
-        """Append records (each gets ``seq`` and ``prev``); return their sequence numbers.
-
-        Refuses (:class:`AuditLogError`) when the log no longer matches its head file: appending
-        would bury the evidence of tampering under new lines.
-        """
-        lines = self._lines()
-        n, prev = len(lines), (_line_hash(lines[-1]) if lines else GENESIS)
-        recorded = self._read_head()
-        if (n or recorded) and recorded != {"lines": n, "last": prev}:
-            raise AuditLogError(
-                f"The audit log {self.path.name} does not match {self.head_path.name} "
-                f"({n} line(s) found, head says {recorded.get('lines')}): it was edited or truncated. "
-                "Run verify_audit_log() and investigate before anything is appended."
-            )
-        out, seqs = [], []
-        for record in records:
-            for key in ("seq", "prev"):
-                if key in record:
-                    raise ValueError(f"'{key}' is set by the log itself; remove it from the record.")
-            text = _dumps({**record, "seq": n, "prev": prev})
-            out.append(text + "\n")
-            seqs.append(n)
-            prev, n = _line_hash(text.encode()), n + 1
-        if not out:
-            return []
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8", newline="\n") as fh:
-            fh.write("".join(out))
-            fh.flush()
-            os.fsync(fh.fileno())
-        write_atomic(self.head_path, (_dumps({"lines": n, "last": prev}) + "\n").encode())
-        return seqs
-
-    def _read_head(self) -> dict[str, Any]:
-        if not self.head_path.exists():
-            return {}
-        try:
-            return json.loads(self.head_path.read_text())
-        except ValueError:
-            return {"lines": "unreadable"}
-
-    def records(self) -> list[dict[str, Any]]:
-        """Every line, parsed (raises :class:`AuditLogError` on a line that is not JSON)."""
-        out = []
-        for i, line in enumerate(self._lines()):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                raise AuditLogError(f"Line {i} of {self.path.name} is not valid JSON: the log was edited.") from None
-        return out
-
-
-@dataclass(frozen=True)
-class AuditCheck:
-    """Result of :func:`verify_audit_log`."""
-
-    lines: int
-    head: str
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def __str__(self) -> str:
-        if self.ok:
-            return f"Audit log verifies: {self.lines} line(s), hash chain intact, head {self.head[:16]}..."
-        return "Audit log FAILS verification:\n" + "\n".join(f"  - {p}" for p in self.problems)
-
-
-def _folder_of(where: FaceIndex | Path | str) -> Path:
-    return where.folder if isinstance(where, FaceIndex) else Path(where)
-
-
-def verify_audit_log(where: FaceIndex | Path | str, expected_head: str | None = None) -> AuditCheck:
-    """Check the hash chain of an index's audit log and its head file.
-
-    Detects an edited line (the next line's ``prev`` no longer matches, or the line is no longer
-    JSON), a deleted or inserted line (``seq`` and ``prev`` break), lines removed at the end
-    (the head file disagrees) and, with ``expected_head`` (a head hash an auditor kept from an
-    earlier check), a log rewritten from scratch (the kept hash is no longer in the chain).
-    """
-    log = AuditLog(_folder_of(where))
-    lines = log._lines()
-    problems: list[str] = []
-    prev, hashes, seq_broken = GENESIS, [], False
-    for i, line in enumerate(lines):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            problems.append(f"line {i} is not a JSON record (edited)")
-            record = {}
-        if record and record.get("seq") != i and not seq_broken:
-            seq_broken = True  # report the first break only: every later line is off too
-            problems.append(f"line {i} carries seq {record.get('seq')}: a line was deleted or inserted before it")
-        if record and record.get("prev") != prev:
-            problems.append(f"line {i} does not carry the hash of line {i - 1}: line {i - 1} was edited or "
-                            "removed (or this line was)")
-        prev = _line_hash(line)
-        hashes.append(prev)
-    head = log._read_head()
-    if lines or head:
-        if head.get("lines") != len(lines) or head.get("last") != prev:
-            problems.append(f"the head file records {head.get('lines')} line(s) ending in "
-                            f"{str(head.get('last'))[:16]}..., the log has {len(lines)} ending in {prev[:16]}...: "
-                            "lines were removed (at the end, if the chain above is intact) or the head file "
-                            "was changed")
-    if expected_head is not None and expected_head not in hashes and not (expected_head == GENESIS):
-        problems.append(f"the head you kept ({expected_head[:16]}...) is not in the chain any more: "
-                        "the log was cut short or rewritten")
-    return AuditCheck(len(lines), prev, tuple(problems))
-
-
-def read_audit_log(where: FaceIndex | Path | str) -> list[dict[str, Any]]:
-    """The audit records of an index (or of an index folder), oldest first."""
-    return AuditLog(_folder_of(where)).records()
 
 
 # --------------------------------------------------------------------------- file helpers
@@ -466,7 +242,7 @@ class FaceIndex:
         self._meta = meta
         self.clock: Clock = clock or utc_now
         # seeded: a fresh stream per (seed, state) so a reloaded index never repeats a token
-        state = [int(meta["next_id"]), len(AuditLog(self.folder)._lines())]
+        state = [int(meta["next_id"]), len(AuditLog(self.folder))]
         self._random: Callable[[int], bytes] = (np.random.default_rng([int(seed), *state]).bytes
                                                 if seed is not None else secrets.token_bytes)
         self._search = BruteForceIndex(DIM, dtype=np.float32)
@@ -568,7 +344,7 @@ class FaceIndex:
 
     def __repr__(self) -> str:
         return (f"FaceIndex('{self.name}': {len(self)} entries, {len(self._optout_records)} opted out, "
-                f"{len(self.log._lines())} audit line(s))")
+                f"{len(self.log)} audit line(s))")
 
     @property
     def entries(self) -> list[Provenance]:
@@ -751,9 +527,9 @@ class FaceIndex:
 
     def apply_retention(self, *, user: str = "retention-job") -> ErasureReport:
         """Erase every entry collected more than ``retention_days`` ago (by the index's clock)."""
-        now = _parse_time(iso(self.clock()))
+        now = parse_time(iso(self.clock()))
         limit = timedelta(days=self.retention_days)
-        old = [e for e in self._entries if now - _parse_time(e.provenance.collected) > limit]
+        old = [e for e in self._entries if now - parse_time(e.provenance.collected) > limit]
         return self._remove(old, [e.provenance.sha256 for e in old], kind="retention", user=user,
                             purpose=f"retention limit: {self.retention_days} days")
 
@@ -992,7 +768,7 @@ class AccessReport:
     disclosures: dict[str, list[dict[str, str]]]  # entry id -> searches that returned it
 
     def kept_until(self, match: Match) -> str:
-        return (_parse_time(match.provenance.collected) + timedelta(days=self.retention_days)).date().isoformat()
+        return (parse_time(match.provenance.collected) + timedelta(days=self.retention_days)).date().isoformat()
 
     def recipients(self) -> list[str]:
         return sorted({d["recipient"] for ds in self.disclosures.values() for d in ds})
@@ -1077,88 +853,6 @@ def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, threshold: 
         faceprints[entry_id] = [float(v) for v in index._faceprints[rows[entry_id]]]
     return AccessReport(index.controller, index.name, reference, iso(index.clock()), t, index.purposes,
                         index.retention_days, matches, faceprints, disclosures)
-
-
-# --------------------------------------------------------------------------- auditing
-
-
-@dataclass(frozen=True)
-class AuditSummary:
-    """What an auditor reads off an audit log (searches only)."""
-
-    searches: int
-    by_user: list[tuple[str, int, int, int, int]]  # user, searches, results, outside hours, without case ref
-    by_organisation: list[tuple[str, int]]
-    by_purpose_kind: list[tuple[str, int]]
-    outside_hours: list[tuple[str, int]]
-    repeated: list[tuple[str, str, int]]  # user, pseudonym (shortened), times returned
-    office_hours: tuple[int, int]
-
-    def __str__(self) -> str:
-        start, end = self.office_hours
-        lines = [f"{self.searches} searches.", "", "per user:",
-                 f"  {'user':<26}{'searches':>9}{'results':>9}{'outside hours':>15}{'no case ref':>13}"]
-        lines += [f"  {u:<26}{n:>9}{r:>9}{o:>15}{w:>13}" for u, n, r, o, w in self.by_user]
-        lines += ["", "per organisation: " + ", ".join(f"{o} {n}" for o, n in self.by_organisation),
-                  "per purpose: " + ", ".join(f"{p} {n}" for p, n in self.by_purpose_kind),
-                  f"outside office hours (weekdays {start:02d}:00-{end:02d}:00 UTC): "
-                  + (", ".join(f"{u} {n}" for u, n in self.outside_hours) or "none"),
-                  "same (pseudonymous) entry ranked first repeatedly for one user: "
-                  + ("; ".join(f"{u} got entry {t} {n} times" for u, t, n in self.repeated) or "none")]
-        return "\n".join(lines)
-
-
-def audit_summary(records: Iterable[dict[str, Any]], *, office_hours: tuple[int, int] = (8, 18),
-                  case_pattern: str = r"^CASE-\d{4}-\d+$", repeat_threshold: int = 3) -> AuditSummary:
-    """Summarise the ``search`` records of an audit log the way an auditor would.
-
-    Per user: searches, results returned, searches outside office hours (before ``start``, from
-    ``end`` on, or at weekends, in the log's UTC), searches whose purpose is not a case reference
-    (``case_pattern``). Per organisation (``user`` up to ``/``) and per kind of purpose. And any
-    user to whom the same pseudonymous entry came back *first* (rank 1) at least
-    ``repeat_threshold`` times - a pattern worth asking about (someone looking up one person again
-    and again). Only the top candidate counts: the other candidates of a search are mostly
-    strangers who happen to look alike, and would bury the pattern.
-
-    >>> recs = [{"kind": "search", "time": "2026-11-23T10:00:00Z", "user": "pd/a", "purpose": "CASE-2026-1",
-    ...          "n_results": 1, "results": ["t1"]},
-    ...         {"kind": "search", "time": "2026-11-28T23:00:00Z", "user": "pd/b", "purpose": "testing",
-    ...          "n_results": 0, "results": []}]
-    >>> s = audit_summary(recs)
-    >>> s.by_user, s.outside_hours, s.by_purpose_kind
-    ([('pd/a', 1, 1, 0, 0), ('pd/b', 1, 0, 1, 1)], [('pd/b', 1)], [('case reference', 1), ('other: testing', 1)])
-    """
-    start, end = office_hours
-    case = re.compile(case_pattern)
-    searches = [r for r in records if r.get("kind") == "search"]
-    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    orgs: Counter[str] = Counter()
-    purposes: Counter[str] = Counter()
-    hits: Counter[tuple[str, str]] = Counter()
-    for r in searches:
-        when = _parse_time(r["time"])
-        outside = when.weekday() >= 5 or not (start <= when.hour < end)
-        has_case = bool(case.match(r["purpose"]))
-        s = stats[r["user"]]
-        s[0] += 1
-        s[1] += int(r.get("n_results", 0))
-        s[2] += int(outside)
-        s[3] += int(not has_case)
-        orgs[r["user"].split("/")[0]] += 1
-        purposes["case reference" if has_case else f"other: {r['purpose']}"] += 1
-        if r.get("results"):
-            hits[(r["user"], r["results"][0])] += 1  # the entry the search ranked first
-    by_user = sorted(((u, *v) for u, v in stats.items()), key=lambda row: (-row[1], row[0]))
-    return AuditSummary(
-        searches=len(searches),
-        by_user=[(u, n, res, o, w) for u, n, res, o, w in by_user],
-        by_organisation=sorted(orgs.items(), key=lambda kv: (-kv[1], kv[0])),
-        by_purpose_kind=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
-        outside_hours=sorted(((u, v[2]) for u, v in stats.items() if v[2]), key=lambda kv: (-kv[1], kv[0])),
-        repeated=sorted(((u, t[:8], n) for (u, t), n in hits.items() if n >= repeat_threshold),
-                        key=lambda row: (-row[2], row[0], row[1])),
-        office_hours=office_hours,
-    )
 
 
 # --------------------------------------------------------------------------- sandbox

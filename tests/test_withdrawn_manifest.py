@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from facecourse import config, dataset, detection, faceprints, rights
+from facecourse import audit, config, dataset, detection, faceprints, rights
 from facecourse.errors import ConsentRevokedError, CourseError
 from facecourse.manifest import Manifest, Revocation, load_manifest
 
@@ -61,7 +61,7 @@ def test_fetch_and_verify_with_an_all_withdrawn_manifest(withdrawn: Manifest) ->
 
 
 def test_enrol_and_erase_with_an_all_withdrawn_manifest(withdrawn: Manifest) -> None:
-    index = rights.FaceIndex.create("withdrawn", clock=rights.StepClock("2026-12-01T09:00:00Z"))
+    index = rights.FaceIndex.create("withdrawn", clock=audit.StepClock("2026-12-01T09:00:00Z"))
     with pytest.raises(ConsentRevokedError):
         index.enrol([PHOTO], manifest=withdrawn)
     assert len(index) == 0
