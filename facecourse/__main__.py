@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
             print("all files match the manifest" if not problems else f"{len(problems)} problem(s)")
             return 1 if problems else 0
         elif command == "withdraw" and len(args) >= 1:
-            from .privacy import withdraw_consent
+            from .rights import withdraw_consent
 
             report = withdraw_consent(args[0], note=" ".join(args[1:]))
             print(report)

@@ -21,7 +21,7 @@ __all__ = ["FileWriteError", "write_atomic"]
 class FileWriteError(CourseError, OSError):
     """A file could not be written (missing or read-only folder, full disk...).
 
-    Also an :class:`OSError`, so code that already handled a failed write keeps doing so.
+    Also an ``OSError``, so code that already handled a failed write keeps doing so.
     """
 
 

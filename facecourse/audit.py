@@ -304,14 +304,14 @@ class AuditSummary:
 
 
 def audit_summary(records: Iterable[dict[str, Any]], *, office_hours: tuple[int, int] = (8, 18),
-                  case_pattern: str = r"^CASE-\d{4}-\d+$", repeat_threshold: int = 3) -> AuditSummary:
+                  case_pattern: str = r"^CASE-\d{4}-\d+$", min_repeats: int = 3) -> AuditSummary:
     """Summarise the ``search`` records of an audit log the way an auditor would.
 
     Per user: searches, results returned, searches outside office hours (before ``start``, from
     ``end`` on, or at weekends, in the log's UTC), searches whose purpose is not a case reference
     (``case_pattern``). Per organisation (``user`` up to ``/``) and per kind of purpose. And any
     user to whom the same pseudonymous entry came back *first* (rank 1) at least
-    ``repeat_threshold`` times - a pattern worth asking about (someone looking up one person again
+    ``min_repeats`` times - a pattern worth asking about (someone looking up one person again
     and again). Only the top candidate counts: the other candidates of a search are mostly
     strangers who happen to look alike, and would bury the pattern.
 
@@ -350,7 +350,7 @@ def audit_summary(records: Iterable[dict[str, Any]], *, office_hours: tuple[int,
         by_organisation=sorted(orgs.items(), key=lambda kv: (-kv[1], kv[0])),
         by_purpose_kind=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
         outside_hours=sorted(((u, v[2]) for u, v in stats.items() if v[2]), key=lambda kv: (-kv[1], kv[0])),
-        repeated=sorted(((u, t[:8], n) for (u, t), n in hits.items() if n >= repeat_threshold),
+        repeated=sorted(((u, t[:8], n) for (u, t), n in hits.items() if n >= min_repeats),
                         key=lambda row: (-row[2], row[0], row[1])),
         office_hours=office_hours,
     )

@@ -17,7 +17,7 @@ SHA-256 plus a digest of every parameter and library version that can change the
 so a changed image or setting is never served a stale faceprint, and re-running a notebook
 costs almost nothing. Every cached file is named after the source image's hash, which is
 how :func:`facecourse.privacy.purge_images` (and so
-:func:`facecourse.privacy.withdraw_consent`) finds and deletes them.
+:func:`facecourse.rights.withdraw_consent`) finds and deletes them.
 
 On a shared server a read-only **class cache** (``FACECOURSE_CLASS_CACHE``, built once by the
 instructor with ``python -m facecourse build-class-cache DIR``; see :mod:`facecourse.classcache`)

@@ -8,10 +8,12 @@ and follows two rules that make deletion complete and checkable:
 2. a file derived from many images (a search index, a table of results) is written through
    :func:`write_derived`, which records the images' hashes in a sidecar ``<name>.sources``.
 
-:func:`purge_images` deletes both kinds for a set of image hashes. :func:`withdraw_consent`
-records a withdrawal in ``sample_images/revocations.csv`` (so no function returns the
-person again) and purges everything derived from their photos, including the instructor's
-class cache (``FACECOURSE_CLASS_CACHE``, :mod:`facecourse.classcache`) when it is set and writable.
+:func:`purge_images` deletes both kinds for a set of image hashes; :func:`record_withdrawal`
+records a withdrawal in ``sample_images/revocations.csv`` (so no function returns the person
+again) and :func:`delete_photos` deletes their downloaded photos. A withdrawal is carried out by
+:func:`facecourse.rights.withdraw_consent` (``python -m facecourse withdraw PERSON_ID``), which
+does all three and purges the instructor's class cache too (:func:`facecourse.classcache.purge`):
+this module is the sources layer and knows nothing about faceprints or class caches.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from pathlib import Path
 
 from . import config
 from ._files import write_atomic
+from .dataset import local_path
 from .errors import ManifestError
-from .manifest import load_manifest
+from .manifest import Manifest, ManifestEntry, load_manifest
 
 SOURCES_SUFFIX = ".sources"
 
@@ -81,12 +84,14 @@ def purge_images(hashes: Iterable[str]) -> PurgeReport:
     return report
 
 
-def withdraw_consent(person_id: str, note: str = "", *, when: str | None = None) -> PurgeReport:
-    """Record that ``person_id`` withdrew consent, and delete all that was derived from them.
+def record_withdrawal(person_id: str, *, note: str = "", when: str | None = None,
+                      manifest: Manifest | None = None) -> list[ManifestEntry]:
+    """Record in ``revocations.csv`` that ``person_id`` withdrew consent; return all their manifest rows.
 
-    Also deletes their downloaded photos from the image folder (if it is writable).
+    Recorded once (a second withdrawal of the same person adds no line). The rows include the
+    already revoked ones, so that everything derived from any of their photos can be purged.
     """
-    manifest = load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     entries = [e for e in manifest.entries(include_revoked=True) if e.person_id == person_id]
     if not entries:
         raise ManifestError(f"No person '{person_id}' in the manifest; person ids look like 'london-007'.")
@@ -98,22 +103,18 @@ def withdraw_consent(person_id: str, note: str = "", *, when: str | None = None)
             if new:
                 writer.writerow(["person_id", "date", "note"])
             writer.writerow([person_id, when or date.today().isoformat(), note])
-    report = purge_images(e.sha256 for e in entries)
-    from . import classcache
+    return entries
 
-    shared = classcache.purge([e.sha256 for e in entries], person_id)
-    if shared.deleted:
-        report.notes.append(f"Deleted {len(shared.deleted)} file(s) from the class cache {shared.folder}.")
-    if shared.problem:
-        report.notes.append(shared.problem)
-    from .dataset import local_path
 
+def delete_photos(entries: Iterable[ManifestEntry]) -> list[str]:
+    """Delete the downloaded photos of these manifest rows from the image folder (if it is writable)."""
+    deleted = []
     for entry in entries:
         photo = local_path(entry)
         if photo.exists() and os.access(photo.parent, os.W_OK):
             photo.unlink()
-            report.deleted.append(str(photo))
-    return report
+            deleted.append(str(photo))
+    return deleted
 
 
 def forget_my_images() -> str:

@@ -16,6 +16,8 @@ the rights of the people in it can be exercised *and checked*:
   :func:`facecourse.privacy.purge_images`) - and :func:`verify_erasure` proves it: a new photo of
   the person finds nothing, and no file under the cache holds their faceprints, image hashes or
   entry ids (:func:`find_residual_copies` scans the bytes).
+* **Consent withdrawal** (GDPR Art. 7(3)): :func:`withdraw_consent` records it and deletes
+  every copy the course made of the person's data, the instructor's class cache included.
 * **Opt-out.** A list of faceprints that :meth:`FaceIndex.enrol` refuses to enrol again. To block
   a face you must keep a faceprint of it: the opt-out list is itself a biometric database.
 * **Audit log**: every enrolment, search, erasure and opt-out is logged (who, when, why, how
@@ -35,7 +37,7 @@ Design decisions (the lesson discusses each):
    salted hash of the entry id would not do: the salt must survive for everyone else, and entry
    ids can be guessed.
 3. **Files written with** :func:`facecourse.privacy.write_derived`, so the course's general
-   erasure (``purge_images`` / ``withdraw_consent``) finds them too: the index files list their
+   erasure (``purge_images`` / :func:`withdraw_consent`) finds them too: the index files list their
    photos' hashes in a ``.sources`` sidecar, saved results list the hashes of the entries they
    show. ``erase_subject`` rewrites the index *first* (so the new sidecar no longer lists the
    person), then purges. The opt-out list records its request tokens, not photo hashes, so that
@@ -64,14 +66,14 @@ from typing import Any
 
 import numpy as np
 
-from . import config, privacy
+from . import _checks, classcache, config, privacy
 from ._files import write_atomic
 from .audit import AuditLog, Clock, iso, parse_time, utc_now
 from .errors import CourseError, NotInManifestError
 from .faceprints import (
     DEFAULT_PARAMS,
-    DEFAULT_TOLERANCE,
     EncodingParams,
+    _save,
     cache_path,
     encode_array,
     encode_entries,
@@ -79,7 +81,8 @@ from .faceprints import (
     require_face,
 )
 from .manifest import Manifest, ManifestEntry, load_manifest
-from .metrics import pairwise_distances
+from .metrics import DEFAULT_THRESHOLD, pairwise_distances
+from .my_images import refuse_bystanders
 from .search import BruteForceIndex
 
 __all__ = [
@@ -98,6 +101,7 @@ __all__ = [
     "subject_access_report",
     "traces_of",
     "verify_erasure",
+    "withdraw_consent",
 ]
 
 DIM = 128
@@ -199,14 +203,6 @@ def _check_text(value: Any, what: str, example: str) -> str:
     return value.strip()
 
 
-def _check_threshold(threshold: float) -> float:
-    t = float(threshold)
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(f"threshold must be a positive distance (face_recognition's default is "
-                         f"{DEFAULT_TOLERANCE}); got {threshold!r}.")
-    return t
-
-
 # --------------------------------------------------------------------------- the index
 
 
@@ -258,8 +254,8 @@ class FaceIndex:
     def create(cls, name: str, *, controller: str = "Face course demonstration index (a teaching index, "
                "not a real service)", purposes: Sequence[str] = ("teaching: demonstrating face search and "
                                                                   "data-subject rights",),
-               retention_days: int = 365, threshold: float = DEFAULT_TOLERANCE,
-               opt_out_threshold: float = DEFAULT_TOLERANCE, params: EncodingParams = DEFAULT_PARAMS,
+               retention_days: int = 365, threshold: float = DEFAULT_THRESHOLD,
+               opt_out_threshold: float = DEFAULT_THRESHOLD, params: EncodingParams = DEFAULT_PARAMS,
                clock: Clock | None = None, seed: int | None = None, overwrite: bool = False) -> FaceIndex:
         """Start a new, empty index in ``<cache>/indexes/<name>/``."""
         folder = index_folder(name)
@@ -275,7 +271,8 @@ class FaceIndex:
         index = cls(name, {
             "controller": _check_text(controller, "who the controller is", "Acme Face Search Ltd"),
             "purposes": list(purposes), "retention_days": int(retention_days),
-            "threshold": _check_threshold(threshold), "opt_out_threshold": _check_threshold(opt_out_threshold),
+            "threshold": _checks.threshold(threshold),
+            "opt_out_threshold": _checks.threshold(opt_out_threshold, name="opt_out_threshold"),
             "created": "", "params": dataclasses.asdict(params), "next_id": 0,
         }, clock=clock, seed=seed)
         index.created = index._meta["created"] = iso(index.clock())
@@ -295,7 +292,7 @@ class FaceIndex:
         if not (gallery.exists() and entries.exists()):
             raise CourseError(
                 f"The index '{name}' has lost its gallery.npy or entries.json: a consent withdrawal "
-                "(privacy.withdraw_consent / purge_images) deletes every file derived from that person's "
+                "(rights.withdraw_consent / privacy.purge_images) deletes every file derived from that person's "
                 "photos. Build the index again with FaceIndex.create(..., overwrite=True) and enrol().")
         faceprints = np.load(gallery, allow_pickle=False)
         rows = json.loads(entries.read_text())
@@ -421,8 +418,8 @@ class FaceIndex:
 
     # ----------------------------------------------------------------- search
 
-    def _as_probe(self, photo_or_faceprint: Any) -> np.ndarray:
-        return _as_faceprint(photo_or_faceprint, self.params)
+    def _as_probe(self, photo_or_faceprint: Any, *, manifest: Manifest | None = None) -> np.ndarray:
+        return _as_faceprint(photo_or_faceprint, self.params, manifest=manifest)
 
     def _match(self, probes: np.ndarray, threshold: float, k: int | None) -> list[list[Match]]:
         """Candidates within ``threshold`` for each probe row, nearest first (no logging)."""
@@ -438,13 +435,14 @@ class FaceIndex:
         return out
 
     def search(self, probe: Any, *, user: str, purpose: str, threshold: float | None = None,
-               k: int | None = 10) -> list[Match]:
+               k: int | None = 10, manifest: Manifest | None = None) -> list[Match]:
         """Search one photo or faceprint; every entry within ``threshold`` among the ``k`` nearest.
 
         ``user`` says who searches (``"organisation/person"``), ``purpose`` why (a case reference).
-        The search is logged; the probe is not (see the module notes).
+        The search is logged; the probe is not (see the module notes). ``manifest`` is read only
+        when the probe is a manifest photo (loaded then if not given).
         """
-        return self.search_batch(_as_faceprint(probe, self.params)[None, :], users=user, purposes=purpose,
+        return self.search_batch(self._as_probe(probe, manifest=manifest)[None, :], users=user, purposes=purpose,
                                  threshold=threshold, k=k)[0]
 
     def search_batch(self, probes: np.ndarray, *, users: str | Sequence[str], purposes: str | Sequence[str],
@@ -460,7 +458,7 @@ class FaceIndex:
             raise ValueError(f"give one user and one purpose per probe ({n}), or one for all.")
         users = [_check_text(u, "who searches", "city-police/officer-12") for u in users]
         purposes = [_check_text(p, "why (a case reference)", "CASE-2026-0042") for p in purposes]
-        t = _check_threshold(self.threshold if threshold is None else threshold)
+        t = _checks.threshold(self.threshold if threshold is None else threshold)
         results = self._match(probes.astype(np.float32), t, k)
         tokens = {e.provenance.entry_id: e.token for e in self._entries}
         self.log.append([{"kind": kind, "time": iso(self.clock()), "user": u, "purpose": p, "threshold": t,
@@ -495,7 +493,8 @@ class FaceIndex:
                                 "n_removed": len(remove), "erased": sorted(e.token for e in remove)}])[0]
         return ErasureReport(self.name, [e.provenance for e in remove], sorted(purged.deleted), rewritten, seq)
 
-    def opt_out(self, photo_or_faceprint: Any, *, reference: str, user: str = "dpo") -> str:
+    def opt_out(self, photo_or_faceprint: Any, *, reference: str, user: str = "dpo",
+                manifest: Manifest | None = None) -> str:
         """Keep a faceprint so that this face is never enrolled again; return the request's token.
 
         The paradox: to recognise a face you must keep a faceprint of it. The list stores
@@ -503,7 +502,7 @@ class FaceIndex:
         """
         reference = _check_text(reference, "the request reference", "OPTOUT-1")  # validate first, then change
         user = _check_text(user, "who records the opt-out", "dpo")
-        faceprint = _as_faceprint(photo_or_faceprint, self.params).astype(np.float32)
+        faceprint = self._as_probe(photo_or_faceprint, manifest=manifest).astype(np.float32)
         token = self._random(8).hex()
         self._optout = np.concatenate([self._optout, faceprint[None, :]])
         self._optout_records.append({"token": token, "date": iso(self.clock()), "reference": reference})
@@ -534,18 +533,18 @@ class FaceIndex:
                             purpose=f"retention limit: {self.retention_days} days")
 
 
-def _as_faceprint(x: Any, params: EncodingParams) -> np.ndarray:
+def _as_faceprint(x: Any, params: EncodingParams, *, manifest: Manifest | None = None) -> np.ndarray:
     """A 128-d float64 faceprint from a manifest photo, an image array or a faceprint.
+
+    A manifest photo is checked against ``manifest`` (consent, hash) once, by the encoder.
 
     An image array that shows more than one face is refused (:class:`~facecourse.errors.MultipleFacesError`): only a
     manifest photo carries the promise of one consenting person, so only there is the largest kept.
     """
     if isinstance(x, ManifestEntry):
-        return np.asarray(require_face(encode_entry(x, params)).encoding, dtype=np.float64)
+        return np.asarray(require_face(encode_entry(x, params, manifest=manifest)).encoding, dtype=np.float64)
     arr = np.asarray(x)
     if arr.ndim == 3 and arr.shape[2] in (3, 4):  # an image: no manifest row promises one consenting person
-        from .my_images import refuse_bystanders
-
         image = np.ascontiguousarray(arr[..., :3])
         single = dataclasses.replace(params, on_multiple="error")
         refuse_bystanders(image, single, "the photo", own_photo=False)  # before any faceprint is computed
@@ -603,8 +602,8 @@ def erase_subject(index: FaceIndex, subject: str | ManifestEntry | np.ndarray, *
             raise CourseError(f"No person '{subject}' in the manifest or in index '{index.name}'; "
                               "person ids look like 'london-007'.")
     else:
-        probe = index._as_probe(subject)
-        t = _check_threshold(index.threshold if threshold is None else threshold)
+        probe = index._as_probe(subject, manifest=manifest)
+        t = _checks.threshold(index.threshold if threshold is None else threshold)
         matched = {m.provenance.entry_id for m in index._match(probe[None, :].astype(np.float32), t, None)[0]}
         remove = [e for e in index._entries if e.provenance.entry_id in matched]
         hashes = {e.provenance.sha256 for e in remove}
@@ -721,7 +720,7 @@ class ErasureCheck:
 
 def verify_erasure(index: FaceIndex, new_photos: Any, traces: Traces, *, reference: str, user: str = "dpo",
                    threshold: float | None = None, roots: Sequence[Path | str] | None = None,
-                   allowed: Iterable[Path | str] = ()) -> ErasureCheck:
+                   allowed: Iterable[Path | str] = (), manifest: Manifest | None = None) -> ErasureCheck:
     """Prove an erasure: new photos find nothing, and no file holds the person's traces.
 
     ``new_photos``: photos or faceprints of the person *not* used for the erasure (e.g. the
@@ -735,8 +734,10 @@ def verify_erasure(index: FaceIndex, new_photos: Any, traces: Traces, *, referen
     items = list(new_photos) if isinstance(new_photos, (list, tuple)) else [new_photos]
     if len(items) == 1 and isinstance(items[0], np.ndarray) and items[0].ndim == 2:
         items = list(items[0])
-    probes = np.vstack([_as_faceprint(p, index.params) for p in items])
-    t = _check_threshold(index.threshold if threshold is None else threshold)
+    if manifest is None and any(isinstance(p, ManifestEntry) for p in items):
+        manifest = load_manifest()  # once for all the photos
+    probes = np.vstack([index._as_probe(p, manifest=manifest) for p in items])
+    t = _checks.threshold(index.threshold if threshold is None else threshold)
     results = index.search_batch(probes, users=user, purposes=f"erasure check {reference}", threshold=t,
                                  k=None, kind="erasure_check")
     roots = [config.cache_dir()] if roots is None else [Path(r) for r in roots]
@@ -825,8 +826,9 @@ class AccessReport:
         return "\n".join(lines)
 
 
-def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, threshold: float | None = None, *,
-                          reference: str = "SAR", user: str = "dpo") -> AccessReport:
+def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, *, threshold: float | None = None,
+                          reference: str = "SAR", user: str = "dpo",
+                          manifest: Manifest | None = None) -> AccessReport:
     """Answer "is my face in your system?" for the person in a photo (GDPR Art. 15, CCPA §1798.110).
 
     Every entry within ``threshold`` of the photo's faceprint, with its provenance, the stored
@@ -836,9 +838,9 @@ def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, threshold: 
     Answering is itself a search of the person's face: it is logged as ``access_request``.
     """
     reference = _check_text(reference, "the request reference", "SAR-2026-001")
-    t = _check_threshold(index.threshold if threshold is None else threshold)
+    t = _checks.threshold(index.threshold if threshold is None else threshold)
     previous = index.log.records()  # before this request is logged
-    probe = index._as_probe(photo_or_faceprint)
+    probe = index._as_probe(photo_or_faceprint, manifest=manifest)
     matches = index.search_batch(probe[None, :], users=user, purposes=f"access request {reference}", threshold=t,
                                  k=None, kind="access_request")[0]
     tokens = {e.provenance.entry_id: e.token for e in index._entries}
@@ -855,6 +857,33 @@ def subject_access_report(index: FaceIndex, photo_or_faceprint: Any, threshold: 
                         index.retention_days, matches, faceprints, disclosures)
 
 
+# --------------------------------------------------------------------------- consent withdrawal
+
+
+def withdraw_consent(person_id: str, *, note: str = "", when: str | None = None,
+                     manifest: Manifest | None = None) -> privacy.PurgeReport:
+    """Record that ``person_id`` withdrew consent, and delete all that was derived from them.
+
+    In this order: the withdrawal is recorded (:func:`facecourse.privacy.record_withdrawal`, so no
+    function returns the person again); every file the course derived from their photos is
+    deleted (:func:`facecourse.privacy.purge_images`: cached faceprints, search indexes, saved
+    results); so are their files in the instructor's class cache when one is set and writable
+    (:func:`facecourse.classcache.purge`; the report says so when it is not); and finally their
+    downloaded photos (:func:`facecourse.privacy.delete_photos`). ``python -m facecourse withdraw``
+    runs this.
+    """
+    entries = privacy.record_withdrawal(person_id, note=note, when=when, manifest=manifest)
+    hashes = [e.sha256 for e in entries]
+    report = privacy.purge_images(hashes)
+    shared = classcache.purge(hashes, person_id)
+    if shared.deleted:
+        report.notes.append(f"Deleted {len(shared.deleted)} file(s) from the class cache {shared.folder}.")
+    if shared.problem:
+        report.notes.append(shared.problem)
+    report.deleted += privacy.delete_photos(entries)
+    return report
+
+
 # --------------------------------------------------------------------------- sandbox
 
 
@@ -866,14 +895,11 @@ class Sandbox:
     then writes and erases happens there; the course's real cache is untouched.
     """
 
-    def __init__(self, entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
+    def __init__(self, entries: Sequence[ManifestEntry], *, params: EncodingParams = DEFAULT_PARAMS,
                  manifest: Manifest | None = None) -> None:
-        manifest = load_manifest() if manifest is None else manifest
         # from the real cache, the class cache (FACECOURSE_CLASS_CACHE; not copied into the real
         # cache, so the files may not be there) or computed
-        encoded = encode_entries(entries, params, manifest=manifest)
-        from .faceprints import _save
-
+        encoded = encode_entries(entries, params, manifest=manifest)  # loads the manifest once if not given
         self._previous = os.environ.get("FACECOURSE_CACHE_DIR")
         self.path = Path(tempfile.mkdtemp(prefix="facecourse-sandbox-"))
         os.environ["FACECOURSE_CACHE_DIR"] = str(self.path)

@@ -16,7 +16,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from facecourse import classcache, config, faceprints, privacy
+from facecourse import classcache, config, faceprints, rights
 from facecourse.__main__ import main
 from facecourse.classcache import ClassCacheWarning, Job
 from facecourse.degrade import Degradation
@@ -192,7 +192,7 @@ def test_students_refuse_a_withdrawn_persons_files_from_a_stale_class_cache(clas
 def test_withdrawal_purges_the_class_cache_when_writable(class_cache, computed) -> None:
     folder, jobs = class_cache
     theirs = {e.sha256 for e in jobs[0].entries if e.person_id == PERSON}
-    report = privacy.withdraw_consent(PERSON, note="test")
+    report = rights.withdraw_consent(PERSON, note="test")
 
     assert not any(h in p.name for p in folder.rglob("*.npz") for h in theirs)
     assert any("class cache" in n for n in report.notes)
@@ -214,7 +214,7 @@ def test_withdrawal_says_so_when_the_class_cache_is_read_only(class_cache, monke
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == folder and mode == os.W_OK
                         else real_access(p, mode, **kw))  # root ignores chmod: pretend the mount is read-only
-    report = privacy.withdraw_consent(PERSON)
+    report = rights.withdraw_consent(PERSON)
     assert any("not writable" in n for n in report.notes), str(report)
     assert "not writable" in str(report)
 
@@ -267,8 +267,6 @@ class _no_class_cache_warnings:
 
 def test_lesson_06s_sandbox_works_from_the_class_cache(class_cache, computed) -> None:
     """rights.Sandbox copies faceprints into a throw-away cache: they may be in the class cache only."""
-    from facecourse import rights
-
     _, jobs = class_cache
     box = rights.Sandbox(list(jobs[0].entries))
     try:

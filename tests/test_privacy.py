@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facecourse import config, dataset, faceprints, my_images, privacy
+from facecourse import config, dataset, faceprints, my_images, privacy, rights
 from facecourse.degrade import Degradation
 from facecourse.errors import ConsentRevokedError
 from facecourse.manifest import load_manifest
@@ -59,7 +59,7 @@ def test_withdrawal_leaves_no_copy_of_the_person_anywhere(course: Path) -> None:
     before = leftovers(mine, fingerprints, roots)
     assert len(before) >= 5  # the check sees the data while it is there
 
-    report = privacy.withdraw_consent(PERSON, note="test")
+    report = rights.withdraw_consent(PERSON, note="test")
 
     assert leftovers(mine, fingerprints, roots) == []
     assert len(report.deleted) >= len(before)
@@ -79,14 +79,14 @@ def test_the_check_catches_a_broken_purge(course: Path, monkeypatch: pytest.Monk
     m = load_manifest()
     mine, fingerprints = build_derived_data(m)
     monkeypatch.setattr(privacy, "purge_images", lambda hashes: privacy.PurgeReport())
-    privacy.withdraw_consent(PERSON)
+    rights.withdraw_consent(PERSON)
     remaining = leftovers(mine, fingerprints, [config.cache_dir()])
     assert any("faceprints" in p for p in remaining) and any("indexes" in p for p in remaining)
 
 
 def test_withdrawing_an_unknown_person_is_explained(course: Path) -> None:
     with pytest.raises(Exception, match="No person 'nobody'"):
-        privacy.withdraw_consent("nobody")
+        rights.withdraw_consent("nobody")
 
 
 def test_write_derived_refuses_files_outside_the_cache(course: Path, tmp_path: Path) -> None:

@@ -270,7 +270,7 @@ def test_erased_entries_can_no_longer_be_linked_from_the_log(course) -> None:
 def test_withdrawing_consent_deletes_the_index_files_too(course) -> None:
     """The course's general erasure finds the index through its .sources sidecars."""
     index, traces, _ = build_and_use(course)
-    privacy.withdraw_consent("london-003", note="test")
+    rights.withdraw_consent("london-003", note="test")
     assert residues(traces) == []
     with pytest.raises(CourseError, match="consent withdrawal"):
         FaceIndex.load("test")
