@@ -25,15 +25,13 @@ screen, in the committed notebook and in the tests cannot disagree. No image is 
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from .detection import DetectionRate
-from .metrics import wilson_interval
-from .widgets import HeadlessFallback
+from . import _text, metrics
+from .widgets import HeadlessFallback, WidgetState, field_tags
 
 __all__ = ["FIELD_IDS", "DamageExplorer", "DamageState", "damage_explorer", "damage_levels", "damage_state"]
 
@@ -51,8 +49,24 @@ _MORE = "more than undamaged (the intervals do not overlap)"
 _NO_BASELINE = "no undamaged baseline in the table"
 
 
-def _percent(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{100 * x:.1f}%"
+class ConditionCount(Protocol):
+    """One row of ``detection.detection_table`` (a ``detection.DetectionRate``): a kind and level
+    of damage, and how many of its images still had a face detected."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def level(self) -> float: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def detected(self) -> int: ...
+
+    @property
+    def total(self) -> int: ...
 
 
 def _level_text(level: float) -> str:
@@ -60,7 +74,7 @@ def _level_text(level: float) -> str:
 
 
 @dataclass(frozen=True)
-class DamageState:
+class DamageState(WidgetState):
     """What the explorer shows for one kind and level of damage."""
 
     kind: str
@@ -73,20 +87,29 @@ class DamageState:
     baseline_total: int | None
 
     @property
+    def detection(self) -> metrics.Rate:
+        """Faces detected of images tried, with its Wilson interval."""
+        return metrics.Rate(self.detected, self.total, self.confidence, name="detected")
+
+    @property
+    def baseline(self) -> metrics.Rate | None:
+        """The same for the undamaged copies (``None`` without a baseline row)."""
+        if self.baseline_total is None or self.baseline_detected is None:
+            return None
+        return metrics.Rate(self.baseline_detected, self.baseline_total, self.confidence, name="detected")
+
+    @property
     def rate(self) -> float:
-        return self.detected / self.total if self.total else math.nan
+        return self.detection.value
 
     @property
     def rate_ci(self) -> tuple[float, float]:
-        lo, hi = wilson_interval(self.detected, self.total, self.confidence)
-        return float(lo), float(hi)
+        return self.detection.ci
 
     @property
     def baseline_ci(self) -> tuple[float, float] | None:
-        if self.baseline_total is None or self.baseline_detected is None:
-            return None
-        lo, hi = wilson_interval(self.baseline_detected, self.baseline_total, self.confidence)
-        return float(lo), float(hi)
+        base = self.baseline
+        return None if base is None else base.ci
 
     def compared(self) -> str:
         """Whether the detection rate's interval lies wholly below or above the baseline's."""
@@ -110,29 +133,26 @@ class DamageState:
             "unit": self.unit,
             "detected": str(self.detected),
             "total": str(self.total),
-            "rate": _percent(self.rate),
-            "rate-ci": f"{_percent(lo)}-{_percent(hi)}",
+            "rate": _text.percent(self.rate, 1, tiny=False),  # 20.0%, as lesson 01's detection table
+            "rate-ci": _text.interval((lo, hi), 1, tiny=False),
             "baseline-detected": "n/a" if self.baseline_detected is None else str(self.baseline_detected),
             "baseline-total": "n/a" if self.baseline_total is None else str(self.baseline_total),
-            "baseline-rate-ci": "n/a" if base is None else f"{_percent(base[0])}-{_percent(base[1])}",
+            "baseline-rate-ci": "n/a" if base is None else _text.interval(base, 1, tiny=False),
             "compared": self.compared(),
         }
 
-    def __str__(self) -> str:
+    def text(self) -> str:
+        """The state as one line of text (what ``print(state)`` shows)."""
         f = self.fields()
-        conf = f"{100 * self.confidence:g}%"
+        conf = _text.confidence_label(self.confidence)
         return (f"{f['kind']} at {f['level']} ({f['unit']}): {f['detected']} of {f['total']} faces detected "
                 f"({f['rate']}, {conf} CI {f['rate-ci']}); undamaged {f['baseline-detected']} of "
                 f"{f['baseline-total']} ({conf} CI {f['baseline-rate-ci']}): {f['compared']}")
 
     def html(self) -> str:
         """The state as HTML; every value sits in an element with a ``data-testid`` attribute."""
-        f = {k: html.escape(v) for k, v in self.fields().items()}
-        conf = f"{100 * self.confidence:g}%"
-
-        def el(key: str, tag: str = "span") -> str:
-            return f'<{tag} data-testid="{key}">{f[key]}</{tag}>'
-
+        el = field_tags(self.fields())
+        conf = _text.confidence_label(self.confidence)
         return (
             '<div data-testid="damage-explorer" style="font-family: sans-serif; line-height: 1.6">'
             f"<div><b>{el('kind')}</b> at level {el('level', 'b')} ({el('unit')})</div>"
@@ -145,7 +165,7 @@ class DamageState:
         )
 
 
-def damage_levels(rows: Sequence[DetectionRate]) -> dict[str, list[float]]:
+def damage_levels(rows: Sequence[ConditionCount]) -> dict[str, list[float]]:
     """The kinds of damage in ``rows`` (baseline excluded), each with its levels in table order."""
     out: dict[str, list[float]] = {}
     for r in rows:
@@ -154,10 +174,11 @@ def damage_levels(rows: Sequence[DetectionRate]) -> dict[str, list[float]]:
     return out
 
 
-def damage_state(rows: Sequence[DetectionRate], kind: str, level: float, *, confidence: float = 0.95) -> DamageState:
+def damage_state(rows: Sequence[ConditionCount], kind: str, level: float, *, confidence: float = 0.95) -> DamageState:
     """What the explorer shows for ``kind`` at ``level``: a pure function of the table rows.
 
-    ``rows`` are ``detection.DetectionRate`` rows as ``detection.detection_table`` returns them;
+    ``rows`` are ``detection.DetectionRate`` rows as ``detection.detection_table`` returns them
+    (anything with ``kind``, ``level``, ``unit``, ``detected`` and ``total``);
     the row of kind ``"none"`` (the undamaged copies), if present, is the baseline.
     """
     rows = list(rows)
@@ -188,8 +209,8 @@ class DamageExplorer(HeadlessFallback):
     ``damage_state(rows, kind, level).fields()[K]``.
     """
 
-    def __init__(self, rows: Sequence[DetectionRate], kind: str, level: float, confidence: float) -> None:
-        import ipywidgets
+    def __init__(self, rows: Sequence[ConditionCount], kind: str, level: float, confidence: float) -> None:
+        import ipywidgets  # optional and heavy: only a live widget needs it
 
         self._rows = list(rows)
         self._confidence = confidence
@@ -221,11 +242,11 @@ class DamageExplorer(HeadlessFallback):
             self.level.value = options[0]
         finally:
             self._switching = False
-        self.panel.value = self.state().html()
+        self.show_state()
 
     def _level_changed(self, change: dict[str, Any]) -> None:
         if not self._switching:
-            self.panel.value = self.state().html()
+            self.show_state()
 
     def static_text(self) -> str:
         """Shown where widgets cannot be: every kind's levels with k/n detected, then the initial choice."""
@@ -244,7 +265,7 @@ class DamageExplorer(HeadlessFallback):
         return "\n".join(lines)
 
 
-def damage_explorer(rows: Sequence[DetectionRate], kind: str | None = None, level: float | None = None, *,
+def damage_explorer(rows: Sequence[ConditionCount], *, kind: str | None = None, level: float | None = None,
                     confidence: float = 0.95) -> DamageExplorer:
     """The damage explorer on ``rows`` (from ``detection.detection_table``), starting at ``kind``/``level``.
 

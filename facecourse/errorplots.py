@@ -26,7 +26,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import metrics, plots
-from .faceprints import DEFAULT_TOLERANCE
 
 __all__ = [
     "CURVE_COLOURS",
@@ -118,7 +117,7 @@ def det_plot(
     curves_list: Sequence[metrics.ErrorCurves],
     labels: Sequence[str],
     *,
-    mark_threshold: float | None = DEFAULT_TOLERANCE,
+    mark_threshold: float | None = metrics.DEFAULT_THRESHOLD,
     xlim: tuple[float, float] = (1e-4, 0.5),
     ylim: tuple[float, float] = (1e-3, 0.95),
     ticks: Sequence[float] = DET_TICKS,
@@ -168,7 +167,7 @@ def score_histograms(
     mated: ArrayLike,
     nonmated: ArrayLike,
     *,
-    threshold: float | None = DEFAULT_TOLERANCE,
+    threshold: float | None = metrics.DEFAULT_THRESHOLD,
     threshold_label: str | None = None,
     bins: int | ArrayLike = 40,
     labels: tuple[str, str] = ("mated pairs (same person)", "non-mated pairs (different people)"),
@@ -214,7 +213,7 @@ def error_rate_plot(
     curves: metrics.ErrorCurves,
     *,
     confidence: float | None = 0.95,
-    thresholds_marked: Sequence[float] = (DEFAULT_TOLERANCE,),
+    thresholds_marked: Sequence[float] = (metrics.DEFAULT_THRESHOLD,),
     xlim: tuple[float, float] | None = None,
     label_prefix: str = "",
     colours: tuple[str, str] = (plots.NONMATED_COLOUR, plots.MATED_COLOUR),

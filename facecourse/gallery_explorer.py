@@ -38,18 +38,15 @@ one element ``[data-testid=K]`` per K in :data:`FIELD_IDS`, whose text is exactl
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import metrics, search
-from .widgets import HeadlessFallback
+from . import _text, deployment, metrics
+from .widgets import HeadlessFallback, WidgetState, data_settings, field_tags
 
 __all__ = ["FIELD_IDS", "GalleryExplorer", "GalleryState", "MeasuredFMR", "gallery_explorer", "gallery_state"]
 
@@ -156,7 +153,7 @@ def _rate(p: float) -> str:
 
 
 @dataclass(frozen=True)
-class GalleryState:
+class GalleryState(WidgetState):
     """What the explorer shows for one measured FMR and one gallery size (see :func:`gallery_state`)."""
 
     fmr: MeasuredFMR
@@ -192,18 +189,10 @@ class GalleryState:
                 f"(band {f['expected-band']})\n"
                 f"  chance of at least one, 1 - (1 - FMR)^N: {f['p-any']} (band {f['p-any-band']})")
 
-    def __str__(self) -> str:
-        return self.text()
-
     def html(self) -> str:
         """The state as HTML; every value sits in an element with a ``data-testid`` attribute."""
-        f = {k: html.escape(v) for k, v in self.fields().items()}
-
-        def el(key: str, tag: str = "span") -> str:
-            return f'<{tag} data-testid="{key}">{f[key]}</{tag}>'
-
-        settings = html.escape(json.dumps({"threshold": self.fmr.threshold, "gallery_size": self.gallery_size},
-                                          sort_keys=True), quote=True)
+        el = field_tags(self.fields())
+        settings = data_settings({"threshold": self.fmr.threshold, "gallery_size": self.gallery_size})
         lo, hi = self.p_any_band
         bar = (  # the chance of at least one false candidate, with its band, on a 0-100 % bar
             '<div style="position:relative; width:24em; height:0.9em; background:#eee; border:1px solid #999" '
@@ -213,7 +202,7 @@ class GalleryState:
             f'<div style="position:absolute; left:{100 * self.p_any:.2f}%; width:2px; height:100%; '
             'background:#332288"></div></div>')
         return (
-            f'<div class="facecourse-gallery-explorer" data-testid="gallery-explorer" data-settings="{settings}">'
+            f'<div class="facecourse-gallery-explorer" data-testid="gallery-explorer" {settings}>'
             f"<p>Gallery of <b>{el('gallery-size')}</b> people; threshold {el('threshold')}; measured FMR "
             f"{el('fmr', 'b')} ({el('false-matches')} of {el('comparisons')} non-mated pairs; band "
             f"{el('fmr-band')}).</p>"
@@ -230,8 +219,8 @@ class GalleryState:
 def gallery_state(fmr: MeasuredFMR, gallery_size: float) -> GalleryState:
     """Expected false candidates and the chance of at least one, for a non-mated search of N people.
 
-    ``FMR × N`` and ``1 − (1 − FMR)^N`` (:func:`facecourse.search.expected_false_candidates`,
-    :func:`facecourse.search.probability_of_false_candidate`) at the measured FMR and at both
+    ``FMR × N`` and ``1 − (1 − FMR)^N`` (:func:`facecourse.deployment.expected_false_candidates`,
+    :func:`facecourse.deployment.probability_of_false_candidate`) at the measured FMR and at both
     ends of its interval. ``gallery_size`` must be a number of at least 1.
 
     >>> f = MeasuredFMR(0.5, false_matches=1, comparisons=1000, low=0.0002, high=0.005, interval="x")
@@ -244,8 +233,8 @@ def gallery_state(fmr: MeasuredFMR, gallery_size: float) -> GalleryState:
     if np.ndim(gallery_size) != 0 or not math.isfinite(float(gallery_size)) or float(gallery_size) < 1:
         raise ValueError(f"gallery_size must be a single number of at least 1, got {gallery_size!r}")
     n = float(gallery_size)
-    expected = [float(search.expected_false_candidates(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
-    p = [float(search.probability_of_false_candidate(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
+    expected = [float(deployment.expected_false_candidates(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
+    p = [float(deployment.probability_of_false_candidate(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
     return GalleryState(fmr, n, expected[0], (expected[1], expected[2]), p[0], (p[1], p[2]))
 
 
@@ -265,7 +254,7 @@ class GalleryExplorer(HeadlessFallback):
 
     def __init__(self, measured: Sequence[MeasuredFMR], *, initial_threshold: float, initial_size: float,
                  static_sizes: Sequence[float]) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # optional and heavy: only a live widget needs it
 
         self.measured = {round(m.threshold, 6): m for m in measured}
         if not self.measured:
@@ -286,16 +275,13 @@ class GalleryExplorer(HeadlessFallback):
                                     description="threshold T", style=style)
         self.panel = w.HTML()
         self.widget = w.VBox([self.gallery_size, self.threshold, self.panel])
-        self.gallery_size.observe(self._update, names="value")
-        self.threshold.observe(self._update, names="value")
-        self._update()
+        self.gallery_size.observe(self.show_state, names="value")
+        self.threshold.observe(self.show_state, names="value")
+        self.show_state()
 
     def state(self) -> GalleryState:
         """What the panel shows now: :func:`gallery_state` at the controls' values."""
         return gallery_state(self.measured[self.threshold.value], self.gallery_size.value)
-
-    def _update(self, change: dict[str, Any] | None = None) -> None:
-        self.panel.value = self.state().html()
 
     def static_text(self) -> str:
         """A table of the explorer's outputs at a few gallery sizes, for the initial threshold."""
@@ -311,7 +297,7 @@ class GalleryExplorer(HeadlessFallback):
             f"Threshold {fmr.threshold:.2f}: FMR {_rate(fmr.rate)} ({fmr.false_matches:,} of {fmr.comparisons:,} "
             f"non-mated pairs); band {_rate(fmr.low)} to {_rate(fmr.high)}:",
             f"  {fmr.interval}.",
-            metrics.format_table(rows),
+            _text.table(rows),
         ])
 
 

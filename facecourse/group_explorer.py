@@ -33,7 +33,6 @@ K of ``GroupRatesState.fields()`` (``threshold``, then for each group slug G: ``
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -43,9 +42,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _text, metrics
 from . import demographics as dg
-from . import metrics
-from .widgets import HeadlessFallback
+from .widgets import HeadlessFallback, WidgetState, data_settings, field_tags, threshold_slider
 
 __all__ = ["GroupExplorer", "GroupRatesState", "group_explorer", "group_rates_state", "slug"]
 
@@ -55,12 +54,8 @@ def slug(group: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(group).lower()).strip("-")
 
 
-def _pct(x: float) -> str:
-    return dg._pct(x)  # the same rounding as lesson 05's tables
-
-
 @dataclass(frozen=True)
-class GroupRatesState:
+class GroupRatesState(WidgetState):
     """What the explorer shows at one threshold (build it with :func:`group_rates_state`)."""
 
     threshold: float
@@ -75,11 +70,12 @@ class GroupRatesState:
             g = slug(r.group)
             row = r.as_row()
             out[f"{g}-fmr"] = row["FMR"]
-            out[f"{g}-counts"] = f"{r.false_matches:,} of {r.nonmated_count:,} photo pairs"
+            out[f"{g}-counts"] = f"{_text.count(r.false_matches, r.nonmated_count)} photo pairs"
             out[f"{g}-people"] = f"{r.people} people, {r.person_pairs:,} person pairs"
             out[f"{g}-wilson"] = row["95% CI, pairs (Wilson)"]
+            rule_of_three = _text.percent(min(1.0, 3 / r.person_pairs))
             out[f"{g}-bootstrap"] = (row["95% CI, people (bootstrap)"] if r.false_matches else
-                                     f"none seen; below about {_pct(min(1.0, 3 / r.person_pairs))} (rule of three)")
+                                     f"none seen; below about {rule_of_three} (rule of three)")
         return out
 
     def text(self) -> str:
@@ -88,17 +84,11 @@ class GroupRatesState:
         rows = [{"group": r.group, "people": f[f"{slug(r.group)}-people"], "false matches": f[f"{slug(r.group)}-counts"],
                  "FMR": f[f"{slug(r.group)}-fmr"], "95% CI, pairs (Wilson)": f[f"{slug(r.group)}-wilson"],
                  "95% CI, people (bootstrap)": f[f"{slug(r.group)}-bootstrap"]} for r in self.rows]
-        return f"threshold {f['threshold']}: within-group FMR\n" + metrics.format_table(rows)
-
-    def __str__(self) -> str:
-        return self.text()
+        return f"threshold {f['threshold']}: within-group FMR\n" + _text.table(rows)
 
     def html(self) -> str:
         """The state as an HTML table; every value sits in an element with a ``data-testid``."""
-        f = {k: html.escape(v) for k, v in self.fields().items()}
-
-        def el(key: str, tag: str = "span") -> str:
-            return f'<{tag} data-testid="{key}">{f[key]}</{tag}>'
+        el = field_tags(self.fields())
 
         head = ("<tr><th style='text-align:left'>group</th><th>within-group FMR</th><th>false matches</th>"
                 "<th>people</th><th>95% CI over people (bootstrap)</th><th>95% CI over pairs (Wilson)</th></tr>")
@@ -107,9 +97,9 @@ class GroupRatesState:
             f"<td>{el(slug(r.group) + '-counts')}</td><td>{el(slug(r.group) + '-people')}</td>"
             f"<td>{el(slug(r.group) + '-bootstrap', 'b')}</td><td>{el(slug(r.group) + '-wilson')}</td></tr>"
             for r in self.rows)
-        settings = html.escape(json.dumps({"threshold": self.threshold}), quote=True)
         return (
-            f'<div class="facecourse-group-explorer" data-testid="group-explorer" data-settings="{settings}">'
+            f'<div class="facecourse-group-explorer" data-testid="group-explorer" '
+            f'{data_settings({"threshold": self.threshold})}>'
             f"<p>Threshold {el('threshold', 'b')} for everyone: a pair is a match when its distance is at most "
             "the threshold.</p>"
             f'<table style="border-collapse: separate; border-spacing: 12px 2px">{head}{body}</table>'
@@ -152,23 +142,16 @@ class GroupExplorer(HeadlessFallback):
     def __init__(self, embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike, *,
                  initial: float, slider_range: tuple[float, float], step: float, static_thresholds: Sequence[float],
                  n_boot: int, seed: int, order: Sequence[str] | None) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # optional and heavy: only a live widget needs it
 
-        lo, hi = (float(v) for v in slider_range)
-        if not lo < hi:
-            raise ValueError(f"slider_range must be (low, high) with low < high, got {slider_range!r}")
-        if not lo <= initial <= hi:
-            raise ValueError(f"initial threshold {initial} is outside the slider's range {lo}-{hi}")
         self._data = (np.asarray(embeddings, dtype=np.float64), np.asarray(person_ids), groups)
         self._options = dict(n_boot=n_boot, seed=seed, order=order)
         self._cache: dict[float, GroupRatesState] = {}
         self.static_thresholds = tuple(float(t) for t in static_thresholds)
-        self.slider = w.FloatSlider(value=float(initial), min=lo, max=hi, step=float(step), description="threshold",
-                                    readout_format=".3f", continuous_update=True,
-                                    style={"description_width": "initial"}, layout=w.Layout(width="32em"))
+        self.slider = threshold_slider(initial, slider_range, step=step)
         self.panel = w.HTML(value=self.state().html())
         self.widget = w.VBox([self.slider, self.panel])
-        self.slider.observe(self._update, names="value")
+        self.slider.observe(self.show_state, names="value")
 
     def state(self, threshold: float | None = None) -> GroupRatesState:
         """What the explorer shows at ``threshold`` (default: the slider's value); computed once per threshold."""
@@ -177,9 +160,6 @@ class GroupExplorer(HeadlessFallback):
         if key not in self._cache:
             self._cache[key] = group_rates_state(*self._data, t, **self._options)
         return self._cache[key]
-
-    def _update(self, change: dict[str, Any]) -> None:
-        self.panel.value = self.state(change["new"]).html()
 
     def static_text(self) -> str:
         parts = ["Group-rates explorer (interactive in JupyterLab: move the slider). The table at a few thresholds:"]

@@ -7,9 +7,11 @@ this module only wires settings to it, and takes the error rates from real measu
 
 Where the rates come from
 -------------------------
-:func:`measured_defaults` measures them on the course's consenting photos, exactly as lesson 04
-sets up a search: the 102 **neutral** London Set faceprints are the gallery (one per person), the
-**smiling** photos are the probes.
+:meth:`MeasuredRates.from_faceprints` measures them on faceprints the caller has computed; lesson
+07 passes the course's consenting photos, set up exactly as lesson 04 sets up a search: the 102
+**neutral** London Set faceprints are the gallery (one per person), the **smiling** photos are the
+probes (``faceprints.encode_set("london_neutral")`` and ``("london_smiling")``). This module
+loads nothing itself: it only computes with the numbers it is given.
 
 * **FMR** at a threshold: the share of *non-mated* probe-vs-gallery comparisons (a smiling photo
   of one person against the neutral photo of another) at or below it, with its count and Wilson
@@ -17,7 +19,7 @@ sets up a search: the 102 **neutral** London Set faceprints are the gallery (one
 * **FNIR** at a threshold: the share of *mated* searches (the probe's person is enrolled) whose
   mate is not returned within the threshold, the candidate list holding every gallery entry
   (:func:`facecourse.search.fnir`, rank R = gallery size: a pure threshold, which is what
-  ``policy`` assumes).
+  :mod:`facecourse.deployment` assumes).
 
 With n non-mated comparisons and none below a threshold, the FMR there is not 0: it is only
 known to be below about 3/n. The simulator refuses such a threshold rather than feed 0 into
@@ -49,21 +51,18 @@ panel holds ``[data-testid="simulator-error"]`` with the reason instead.
 
 from __future__ import annotations
 
-import functools
 import html
-import json
 import math
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import deployment, metrics, search
-from .faceprints import DEFAULT_PARAMS, DEFAULT_TOLERANCE, EncodingParams
-from .widgets import HeadlessFallback
+from . import _text, deployment, metrics, search
+from .widgets import HeadlessFallback, WidgetState, data_settings, field_tags
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -74,7 +73,6 @@ __all__ = [
     "Scenario",
     "SimulatorState",
     "deployment_simulator",
-    "measured_defaults",
     "simulator_state",
 ]
 
@@ -87,7 +85,7 @@ MAX_GALLERY = 3_000_000_000
 #: reviewer rates are *assumptions*, used only when ``human_review`` is switched on.
 DEFAULT_SETTINGS: dict[str, Any] = dict(
     gallery_size=1_000_000,
-    threshold=DEFAULT_TOLERANCE,
+    threshold=metrics.DEFAULT_THRESHOLD,
     searches_per_day=1_000,
     prevalence=0.1,
     human_review=False,
@@ -140,7 +138,7 @@ class Scenario:
 
 
 #: The three deployments of lesson 07. Every setting is an *assumption about the deployment*,
-#: not a measurement; the error rates come from :func:`measured_defaults` at the threshold.
+#: not a measurement; the error rates come from the :class:`MeasuredRates` at the threshold.
 SCENARIOS: dict[str, Scenario] = {
     s.key: s
     for s in (
@@ -177,6 +175,17 @@ SCENARIOS: dict[str, Scenario] = {
 # ---------------------------------------------------------------------------------------------
 
 
+class Faceprints(Protocol):
+    """Faceprints of a set of photos, one row per photo where a face was found, and whose they are
+    (e.g. a ``faceprints.EncodingSet``)."""
+
+    @property
+    def embeddings(self) -> np.ndarray: ...
+
+    @property
+    def person_ids(self) -> np.ndarray: ...
+
+
 @dataclass(frozen=True, eq=False)
 class MeasuredRates:
     """The measured error rates the simulator reads at a threshold.
@@ -200,7 +209,7 @@ class MeasuredRates:
         in each mated search (``inf`` when the mate is not returned at all).
 
         >>> m = MeasuredRates.from_scores([0.3, 0.5, 0.7, 0.9], [0.2, 0.4, float("inf")])
-        >>> m.fmr_at(0.6).false_matches, m.fnir_at(0.3).count   # 0.3 and 0.5; 0.4 and inf missed
+        >>> m.fmr_at(0.6).count, m.fnir_at(0.3).count   # 0.3 and 0.5; 0.4 and inf missed
         (2, 2)
         """
         nm = np.asarray(nonmated, dtype=np.float64)
@@ -215,6 +224,47 @@ class MeasuredRates:
         curves = metrics.error_rate_curves(finite if finite.size else [np.finfo(np.float64).max], nm)
         ids = np.where(np.isfinite(mates), 0, search.MISSING_ID)[:, None]
         return cls(curves, np.sort(nm), mates[:, None], ids, np.zeros(mates.size, dtype=np.int64), description)
+
+    @classmethod
+    def from_faceprints(cls, gallery: Faceprints, probes: Faceprints, *, source: str = "London Set",
+                        gallery_label: str = "neutral", probe_label: str = "smiling") -> MeasuredRates:
+        """FMR and FNIR measured on a search: ``gallery`` enrolled, every photo of ``probes`` searched.
+
+        Non-mated comparisons are every probe against every gallery entry of another person
+        (:func:`facecourse.metrics.cross_comparisons`); each probe whose person is enrolled is a
+        mated search over the whole gallery (:class:`facecourse.search.BruteForceIndex`). The
+        labels only word the ``description``; the defaults describe lesson 07's set-up, which
+        passes ``faceprints.encode_set("london_neutral")`` and ``faceprints.encode_set("london_smiling")``.
+
+        >>> from types import SimpleNamespace as Set
+        >>> g = Set(embeddings=np.array([[0.0], [1.0]]), person_ids=np.array(["a", "b"]))
+        >>> p = Set(embeddings=np.array([[0.1], [0.8]]), person_ids=np.array(["a", "b"]))
+        >>> m = MeasuredRates.from_faceprints(g, p, source="toy", gallery_label="two", probe_label="near")
+        >>> m.nonmated.round(1).tolist(), m.fnir_at(0.15).count
+        ([0.8, 0.9], 1)
+        >>> m.description.split(": ")[1]
+        '2 non-mated comparisons for the FMR, 2 mated searches for the FNIR'
+        """
+        g_emb, p_emb = np.asarray(gallery.embeddings, dtype=np.float64), np.asarray(probes.embeddings, dtype=np.float64)
+        g_names, p_names = np.asarray(gallery.person_ids), np.asarray(probes.person_ids)
+        if len(g_names) < 2 or len(p_names) < 1:
+            raise ValueError(f"Not enough {source} faceprints to measure error rates: run "
+                             "`python -m facecourse fetch` and check for failures to acquire.")
+        names, codes = np.unique(np.concatenate([g_names, p_names]), return_inverse=True)
+        g_ids, p_ids = codes[: len(g_names)], codes[len(g_names):]
+
+        scores = metrics.cross_comparisons(p_emb, p_names, g_emb, g_names)
+        curves = metrics.error_rate_curves(scores.mated, scores.nonmated)
+
+        index = search.BruteForceIndex(dim=g_emb.shape[1], dtype=np.float64)
+        index.add(g_emb, ids=g_ids)
+        enrolled = np.isin(p_ids, g_ids)  # mated searches: the probe's person is in the gallery
+        result = index.search(p_emb[enrolled], k=len(index))
+        description = (f"{source}, {len(index)} {gallery_label} faceprints as the gallery and "
+                       f"{int(enrolled.sum())} {probe_label} probes of enrolled people: "
+                       f"{curves.nonmated_count:,} non-mated comparisons for the FMR, "
+                       f"{int(enrolled.sum())} mated searches for the FNIR")
+        return cls(curves, np.sort(scores.nonmated), result.distances, result.ids, p_ids[enrolled], description)
 
     @property
     def nonmated_count(self) -> int:
@@ -231,50 +281,17 @@ class MeasuredRates:
         """The smallest non-mated distance: below it no false match was measured at all."""
         return float(self.nonmated[0])
 
-    def fmr_at(self, threshold: float) -> metrics.ErrorRates:
-        """FMR (with count and Wilson interval) at ``threshold``: read its ``fmr*`` fields only."""
-        return self.curves.at(threshold)
+    def fmr_at(self, threshold: float) -> metrics.Rate:
+        """FMR of single probe-vs-gallery comparisons at ``threshold``: false matches of all non-mated."""
+        return self.curves.at(threshold).false_match
 
-    def fnir_at(self, threshold: float) -> search.RateEstimate:
+    def fnir_at(self, threshold: float) -> metrics.Rate:
         """FNIR(T, R = every candidate) of the mated searches at ``threshold``."""
         return search.fnir(self.search_distances, self.search_ids, self.true_ids, threshold,
                            rank=self.search_distances.shape[1])
 
     def __repr__(self) -> str:
         return f"MeasuredRates({self.description})"
-
-
-@functools.lru_cache(maxsize=4)
-def measured_defaults(params: EncodingParams = DEFAULT_PARAMS) -> MeasuredRates:
-    """FMR and FNIR measured on the London Set: neutral gallery, smiling probes (see module doc).
-
-    Uses the cached faceprints (computed once if missing). The result is cached in memory for
-    the session; ``measured_defaults.cache_clear()`` forgets it (e.g. after a consent withdrawal).
-    """
-    from .faceprints import encode_set
-
-    gallery = encode_set("london_neutral", params)
-    probes = encode_set("london_smiling", params)
-    g_names, p_names = gallery.person_ids, probes.person_ids
-    if len(g_names) < 2 or len(p_names) < 1:
-        raise ValueError("Not enough London Set faceprints to measure error rates: run "
-                         "`python -m facecourse fetch` and check for failures to acquire.")
-    names, codes = np.unique(np.concatenate([g_names, p_names]), return_inverse=True)
-    g_ids, p_ids = codes[: len(g_names)], codes[len(g_names):]
-
-    scores = metrics.cross_comparisons(probes.embeddings, p_names, gallery.embeddings, g_names)
-    curves = metrics.error_rate_curves(scores.mated, scores.nonmated)
-
-    index = search.BruteForceIndex(dim=gallery.embeddings.shape[1], dtype=np.float64)
-    index.add(gallery.embeddings, ids=g_ids)
-    enrolled = np.isin(p_ids, g_ids)  # mated searches: the probe's person is in the gallery
-    result = index.search(probes.embeddings[enrolled], k=len(index))
-    description = (f"London Set, {len(index)} neutral faceprints as the gallery and "
-                   f"{int(enrolled.sum())} smiling probes of enrolled people: "
-                   f"{curves.nonmated_count:,} non-mated comparisons for the FMR, "
-                   f"{int(enrolled.sum())} mated searches for the FNIR")
-    return MeasuredRates(curves, np.sort(scores.nonmated), result.distances, result.ids, p_ids[enrolled],
-                         description)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,6 +317,12 @@ def _prob(x: float) -> str:
     return "undefined" if not math.isfinite(x) else ("0" if x == 0 else f"{x:.3g}")
 
 
+def _ci(rate: metrics.Rate) -> str:
+    """A measured rate's interval in the simulator's words: "95% CI 0.000158 to 0.000462"."""
+    lo, hi = rate.ci
+    return f"{_text.confidence_label(rate.confidence)} CI {_prob(lo)} to {_prob(hi)}"
+
+
 def _percent(x: float) -> str:
     if not math.isfinite(x):
         return "undefined (no leads)"
@@ -309,7 +332,7 @@ def _percent(x: float) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class SimulatorState:
+class SimulatorState(WidgetState):
     """Everything the simulator shows for one set of settings (build it with :func:`simulator_state`).
 
     ``outcome`` is the point estimate from :func:`facecourse.deployment.simulate_deployment`;
@@ -319,8 +342,8 @@ class SimulatorState:
 
     settings: dict[str, Any]
     outcome: deployment.DeploymentOutcome
-    fmr_measured: metrics.ErrorRates | None
-    fnir_measured: search.RateEstimate | None
+    fmr_measured: metrics.Rate | None
+    fnir_measured: metrics.Rate | None
     false_leads_range: tuple[float, float] | None
     missed_range: tuple[float, float] | None
     missed_per_day: float
@@ -336,15 +359,14 @@ class SimulatorState:
         o, s = self.outcome, self.settings
         if self.fmr_measured is not None:
             r = self.fmr_measured
-            fmr_basis = (f"measured: {r.false_matches:,} of {r.nonmated_count:,} non-mated comparisons "
-                         f"at threshold {r.threshold:.3f} ({100 * r.confidence:g}% CI {_prob(r.fmr_ci[0])} to "
-                         f"{_prob(r.fmr_ci[1])})")
+            fmr_basis = (f"measured: {_text.count(r.count, r.total)} non-mated comparisons at threshold "
+                         f"{s['threshold']:.3f} ({_ci(r)})")
         else:
             fmr_basis = "assumed (not measured here)"
         if self.fnir_measured is not None:
             e = self.fnir_measured
             fnir_basis = (f"measured: {e.count:,} of {e.total:,} mated searches missed at threshold "
-                          f"{s['threshold']:.3f} (95% CI {_prob(e.ci_low)} to {_prob(e.ci_high)})")
+                          f"{s['threshold']:.3f} ({_ci(e)})")
         else:
             fnir_basis = "assumed (not measured here)"
         uses_threshold = self.fmr_measured is not None or self.fnir_measured is not None
@@ -429,16 +451,9 @@ class SimulatorState:
         ]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.text()
-
     def html(self) -> str:
         """The state as HTML: each value in an element with its ``data-testid`` (module docstring)."""
-        f = {k: html.escape(v) for k, v in self.fields().items()}
-        lab = self._labels()
-
-        def el(key: str, tag: str = "span") -> str:
-            return f'<{tag} data-testid="{key}">{f[key]}</{tag}>'
+        el, lab = field_tags(self.fields()), self._labels()
 
         def row(key: str, per_year: str | None = None, note: str = "") -> str:
             year = f"<td>{el(per_year)} per year</td>" if per_year else "<td></td>"
@@ -448,10 +463,9 @@ class SimulatorState:
         review = (f"{el('human-review')}; the reviewer confirms a false candidate with probability "
                   f"{el('reviewer-false-accept')} and rejects a true one with probability "
                   f"{el('reviewer-false-reject')} (assumed, not measured)")
-        settings_json = html.escape(json.dumps(self.settings, sort_keys=True), quote=True)
         return (
             f'<div class="facecourse-deployment-simulator" data-testid="deployment-simulator" '
-            f'data-settings="{settings_json}">'
+            f'{data_settings(self.settings)}>'
             f"<p>{el('mode', 'b')}: gallery of {el('gallery-size')} faceprints; {el('searches-per-day')} "
             f"searches a day, share of searched people enrolled {el('prevalence')} "
             f"({el('enrolled-searches-per-day')} a day); threshold {el('threshold')}.</p>"
@@ -509,7 +523,7 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
     * ``searches_per_day``, ``prevalence``, ``human_review``, ``reviewer_false_accept``,
       ``reviewer_false_reject`` -> the same arguments, unchanged.
 
-    ``measured`` defaults to :func:`measured_defaults`. A threshold where the data show no false
+    ``measured`` is needed unless both rates are assumed. A threshold where the data show no false
     match at all is refused (the FMR there is unknown, not 0); so is a rate outside [0, 1].
     Besides the outcome the state holds the enrolled people missed per day
     (``searches_per_day * prevalence - true leads``), the chance that a search for someone not
@@ -519,24 +533,25 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
     s = _normalise(settings)
     t = s["threshold"]
     fmr_measured = fnir_measured = None
-    if s["fmr"] is None or s["fnir"] is None:
-        measured = measured if measured is not None else measured_defaults()
+    if (s["fmr"] is None or s["fnir"] is None) and measured is None:
+        raise TypeError("simulator_state needs measured=MeasuredRates(...) unless both fmr and fnir are assumed "
+                        "(e.g. MeasuredRates.from_faceprints(gallery, probes)).")
     if s["fmr"] is None:
         assert measured is not None
         fmr_measured = measured.fmr_at(t)
-        if fmr_measured.false_matches == 0:
+        if fmr_measured.count == 0:
             raise ValueError(
                 f"At threshold {t:.3f} the measured data show no false match (0 of "
-                f"{fmr_measured.nonmated_count:,} non-mated comparisons), so the FMR there is only known to "
-                f"be below about {3 / fmr_measured.nonmated_count:.1g}, not 0. Use a threshold of at least "
+                f"{fmr_measured.total:,} non-mated comparisons), so the FMR there is only known to "
+                f"be below about {3 / fmr_measured.total:.1g}, not 0. Use a threshold of at least "
                 f"{measured.smallest_nonmated:.4f}, or pass fmr=... to assume a rate (and say where it comes from).")
-        fmr = fmr_measured.fmr
+        fmr = fmr_measured.value
     else:
         fmr = s["fmr"]
     if s["fnir"] is None:
         assert measured is not None
         fnir_measured = measured.fnir_at(t)
-        fnir = fnir_measured.rate
+        fnir = fnir_measured.value
     else:
         fnir = s["fnir"]
 
@@ -548,15 +563,15 @@ def simulator_state(*, measured: MeasuredRates | None = None, **settings: Any) -
     enrolled = s["searches_per_day"] * s["prevalence"]
     missed = max(0.0, enrolled - float(outcome.true_leads_per_day))
     accept = s["reviewer_false_accept"] if s["human_review"] else 1.0
-    p_false = float(search.probability_of_false_candidate(accept * fmr, s["gallery_size"]))
+    p_false = float(deployment.probability_of_false_candidate(accept * fmr, s["gallery_size"]))
 
     false_range = missed_range = None
     if fmr_measured is not None:
-        ends = deployment.simulate_deployment(fmr=np.asarray(fmr_measured.fmr_ci), fnir=fnir, **common)
+        ends = deployment.simulate_deployment(fmr=np.asarray(fmr_measured.ci), fnir=fnir, **common)
         lo, hi = np.asarray(ends.false_candidates_per_day, dtype=float)
         false_range = (float(lo), float(hi))
     if fnir_measured is not None:
-        ends = deployment.simulate_deployment(fmr=fmr, fnir=np.array([fnir_measured.ci_low, fnir_measured.ci_high]),
+        ends = deployment.simulate_deployment(fmr=fmr, fnir=np.asarray(fnir_measured.ci),
                                           **common)
         lo, hi = enrolled - np.asarray(ends.true_leads_per_day, dtype=float)  # high FNIR -> more missed
         missed_range = (max(0.0, float(lo)), max(0.0, float(hi)))
@@ -588,7 +603,7 @@ class DeploymentSimulator(HeadlessFallback):
 
     def __init__(self, measured: MeasuredRates, *, initial: Mapping[str, Any] | None = None,
                  threshold_max: float = 0.7, threshold_step: float = 0.005) -> None:
-        import ipywidgets as w
+        import ipywidgets as w  # optional and heavy: only a live widget needs it
 
         self.measured = measured
         init = _normalise(initial or {})
@@ -718,9 +733,9 @@ class DeploymentSimulator(HeadlessFallback):
 
 
 
-def deployment_simulator(measured: MeasuredRates | None = None, *,
+def deployment_simulator(measured: MeasuredRates, *,
                          initial: Mapping[str, Any] | None = None) -> DeploymentSimulator:
-    """The deployment simulator widget, on the measured London Set rates unless ``measured`` is given.
+    """The deployment simulator widget on ``measured`` rates (:meth:`MeasuredRates.from_faceprints`).
 
     Make it the last expression of a cell to display it. ``initial`` overrides
     :data:`DEFAULT_SETTINGS` for the starting position of the controls.
@@ -730,4 +745,4 @@ def deployment_simulator(measured: MeasuredRates | None = None, *,
     >>> 'data-testid="gallery-size">10<' in sim.panel.value
     True
     """
-    return DeploymentSimulator(measured if measured is not None else measured_defaults(), initial=initial)
+    return DeploymentSimulator(measured, initial=initial)

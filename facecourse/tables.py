@@ -1,9 +1,9 @@
 """Tables the lessons print, laid out here so a lesson cell shows only the line that carries the idea.
 
 Each function takes measured values (never computes an error rate of its own except through
-:mod:`facecourse.metrics` and :mod:`facecourse.search`) and returns the table as text, in the
-course's plain layout (:func:`facecourse.metrics.format_table`). Helpers of several lessons append
-their functions here, each with a unit test in ``tests/test_tables.py``.
+:mod:`facecourse.metrics` and :mod:`facecourse.deployment`) and returns the table as text, in the
+course's plain layout (``_text.table``, which notebooks call as :func:`facecourse.metrics.format_table`).
+Helpers of several lessons append their functions here, each with a unit test in ``tests/test_tables.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from numpy.typing import ArrayLike
 
-from . import deployment, metrics, search
+from . import _text, deployment, metrics, simulator
 
 __all__ = ["false_candidate_table", "independence_table", "access_answers_table", "measured_rates_table",
            "fmr_sweep_table", "stadium_table", "verification_table",
@@ -46,13 +46,14 @@ def false_candidate_table(rates: Mapping[float, metrics.ErrorRates], sizes: Mapp
         observed = r.false_matches > 0
         f, mark = (r.fmr, "") if observed else (float(r.fmr_ci[1]), "≤ ")
         n50 = np.log1p(-0.5) / np.log1p(-f)
-        row = {"T": f"{t:.2f}", "FMR used": f"{mark}{f:.3%}",
+        p1000 = deployment.probability_of_false_candidate(f, 1000)
+        row = {"T": f"{t:.2f}", "FMR used": f"{mark}{_text.percent(f, 3, tiny=False)}",
                "N for P = 50%": f"{'' if observed else '≥ '}{n50:,.0f}",
-               "P at N = 1,000": f"{mark}{search.probability_of_false_candidate(f, 1000):.1%}"}
+               "P at N = 1,000": f"{mark}{_text.percent(p1000, 1, tiny=False)}"}
         for title, n in sizes.items():
-            row[title] = f"{mark}{search.expected_false_candidates(f, n):,.0f}"
+            row[title] = f"{mark}{deployment.expected_false_candidates(f, n):,.0f}"
         rows.append(row)
-    return metrics.format_table(rows)
+    return _text.table(rows)
 
 
 def independence_table(cross: np.ndarray, fpir_curves: Mapping[float, object], sizes: Sequence[int]) -> str:
@@ -73,10 +74,11 @@ def independence_table(cross: np.ndarray, fpir_curves: Mapping[float, object], s
     for t, curve in fpir_curves.items():
         fmr = float(np.mean(offdiag <= t))
         for n in sizes:
-            rows.append({"T": f"{t:.2f}", "N": n, "FMR (probe vs gallery)": f"{fmr:.3%}",
-                         "FPIR measured": f"{curve.fpir[n - 1]:.1%}",  # type: ignore[attr-defined]
-                         "1 - (1 - FMR)^N": f"{search.probability_of_false_candidate(fmr, n):.1%}"})
-    return metrics.format_table(rows)
+            rows.append({"T": f"{t:.2f}", "N": n, "FMR (probe vs gallery)": _text.percent(fmr, 3, tiny=False),
+                         "FPIR measured": _text.percent(curve.fpir[n - 1], 1, tiny=False),  # type: ignore[attr-defined]
+                         "1 - (1 - FMR)^N": _text.percent(deployment.probability_of_false_candidate(fmr, n), 1,
+                                                          tiny=False)})
+    return _text.table(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,17 +108,18 @@ def access_answers_table(own: ArrayLike, nearest_stranger: ArrayLike, stranger_c
     n = own_d.size
 
     def share(k: int) -> str:
-        lo, hi = metrics.wilson_interval(k, n)
-        return f"{k} of {n} ({k / n:.1%}; 95% CI {lo:.1%}-{hi:.1%})"
+        r = metrics.Rate(k, n)
+        return (f"{_text.count(k, n)} ({_text.percent(r.value, 1, tiny=False)}; "
+                f"{_text.confidence_label(r.confidence)} CI {_text.interval(r.ci, 1, tiny=False)})")
 
     rows = [{"threshold": f"{t:.2f}",
              "complete answers": share(int((own_d <= t).sum())),
              "answers that disclose a stranger": share(int((near <= t).sum())),
              "stranger entries": f"{stranger_count_at(t)}"} for t in thresholds]
-    return metrics.format_table(rows)
+    return _text.table(rows)
 
 
-def measured_rates_table(measured: Any, thresholds: Sequence[float]) -> str:
+def measured_rates_table(measured: simulator.MeasuredRates, thresholds: Sequence[float]) -> str:
     """Lesson 07: FMR and FNIR with counts and Wilson intervals at each threshold.
 
     ``measured`` is a :class:`facecourse.simulator.MeasuredRates`.
@@ -131,15 +134,15 @@ def measured_rates_table(measured: Any, thresholds: Sequence[float]) -> str:
     rows = []
     for t in thresholds:
         fmr, fnir = measured.fmr_at(t), measured.fnir_at(t)
-        rows.append({"threshold": f"{t:.2f}", "FMR": f"{fmr.fmr:.2g}",
-                     "false matches": f"{fmr.false_matches:,} / {fmr.nonmated_count:,}",
-                     "FMR 95% CI": f"{fmr.fmr_ci[0]:.2g} to {fmr.fmr_ci[1]:.2g}",
-                     "FNIR": f"{fnir.rate:.2g}", "missed mates": f"{fnir.count} / {fnir.total}",
-                     "FNIR 95% CI": f"{fnir.ci_low:.2g} to {fnir.ci_high:.2g}"})
-    return metrics.format_table(rows)
+        rows.append({"threshold": f"{t:.2f}", "FMR": f"{fmr.value:.2g}",
+                     "false matches": f"{fmr.count:,} / {fmr.total:,}",
+                     "FMR 95% CI": f"{fmr.ci[0]:.2g} to {fmr.ci[1]:.2g}",
+                     "FNIR": f"{fnir.value:.2g}", "missed mates": f"{fnir.count} / {fnir.total}",
+                     "FNIR 95% CI": f"{fnir.ci[0]:.2g} to {fnir.ci[1]:.2g}"})
+    return _text.table(rows)
 
 
-def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], fnir: float,
+def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], *, fnir: float,
                     measured_first: bool = True) -> str:
     """Lesson 07, scenario (a): what a deployment yields at lower and lower FMRs.
 
@@ -166,10 +169,11 @@ def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], fnir: fl
              "false leads/day after review": f"{fl:,.3g}", "true leads/day": f"{tl:.3g}",
              "PPV": f"{100 * p:.3g}%"}
             for i, (x, fl, tl, p) in enumerate(zip(f, out.false_candidates_per_day, true_leads, out.ppv))]
-    return metrics.format_table(rows)
+    return _text.table(rows)
 
 
-def stadium_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequence[float]) -> str:
+def stadium_table(measured: simulator.MeasuredRates, settings: Mapping[str, Any],
+                  thresholds: Sequence[float]) -> str:
     """Lesson 07, scenario (b): alerts, innocent people flagged and leads after review, per threshold.
 
     >>> from facecourse.simulator import MeasuredRates
@@ -181,8 +185,6 @@ def stadium_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequen
     ---------  ----  -------------------  -----------------------------  ----------------------------  --------------  ----------------
     0.40       0.25                  254                             94                          24.8            6.67             21.2%
     """
-    from facecourse import simulator  # late import: simulator imports widgets
-
     rows = []
     for t in thresholds:
         raw = simulator.simulator_state(measured=measured, **{**settings, "threshold": t, "human_review": False}).outcome
@@ -194,10 +196,11 @@ def stadium_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequen
                      "false leads/day after review": f"{o.false_candidates_per_day:,.1f}",
                      "true leads/day": f"{o.true_leads_per_day:.2f}",
                      "PPV after review": reviewed.fields()["ppv"]})
-    return metrics.format_table(rows)
+    return _text.table(rows)
 
 
-def verification_table(measured: Any, settings: Mapping[str, Any], thresholds: Sequence[float]) -> str:
+def verification_table(measured: simulator.MeasuredRates, settings: Mapping[str, Any],
+                       thresholds: Sequence[float]) -> str:
     """Lesson 07, scenario (c): impostors accepted a year and genuine customers refused a day.
 
     Where no false match was measured the FMR is not 0: the table says "0 measured" and gives the
@@ -217,15 +220,15 @@ def verification_table(measured: Any, settings: Mapping[str, Any], thresholds: S
     impostors = settings["searches_per_day"] - genuine
     rows = []
     for t in thresholds:
-        fm = measured.fmr_at(t).false_matches
+        fm = measured.fmr_at(t).count
         upper = metrics.wilson_interval(fm, n)[1]
         r = measured.fnir_at(t)
         accepted = f"{impostors * fm / n * 365:,.1f}" if fm else "0 measured"
         rows.append({"threshold": f"{t:.2f}", "false matches": f"{fm} / {n:,}",
                      "impostors accepted/year": accepted + f" (up to {impostors * upper * 365:,.1f})",
                      "missed mates": f"{r.count} / {r.total}",
-                     "genuine customers refused/day": f"{genuine * r.rate:,.0f} (up to {genuine * r.ci_high:,.0f})"})
-    return metrics.format_table(rows)
+                     "genuine customers refused/day": f"{genuine * r.value:,.0f} (up to {genuine * r.ci[1]:,.0f})"})
+    return _text.table(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,11 +293,11 @@ def probe_outcomes(variants: Mapping[str, Any], conditions: Sequence[Any], refer
 
 
 def _rate_ci(k: int, n: int) -> str:
-    """``"12.5% (2.2%-47.1%)"``: the rate k/n and its Wilson 95 % interval; "n/a" when n = 0."""
+    """``" 12.5% (2.2%-47.1%)"``: the rate k/n and its Wilson 95 % interval; "n/a" when n = 0."""
     if n == 0:
         return "n/a"
-    lo, hi = metrics.wilson_interval(k, n)
-    return f"{k / n:6.1%} ({lo:.1%}-{hi:.1%})"
+    r = metrics.Rate(k, n)
+    return f"{_text.percent(r.value, 1, tiny=False):>6} ({_text.interval(r.ci, 1, tiny=False)})"
 
 
 def degraded_probe_table(outcomes: Sequence[ProbeOutcome]) -> str:
@@ -308,14 +311,14 @@ def degraded_probe_table(outcomes: Sequence[ProbeOutcome]) -> str:
     ---------  -----  ---------------  ---------------------  --------------------  --------------  -----
     blur:8     2 / 8            1 / 6     16.7% (3.0%-56.4%)   37.5% (13.7%-69.4%)         3 / 300  1.00%
     """
-    return metrics.format_table([{
+    return _text.table([{
         "condition": str(o.condition.variant).split("@")[0],
         "FTA": f"{o.fta} / {o.attempts}",
         "FNM / completed": f"{o.false_non_matches} / {o.completed}",
         "FNMR (completed only)": _rate_ci(o.false_non_matches, o.completed),
         "FRR incl. FTA": _rate_ci(o.false_non_matches + o.fta, o.attempts),
         "FM / non-mated": f"{o.false_matches} / {o.nonmated:,}",
-        "FMR": f"{o.false_matches / o.nonmated:.2%}" if o.nonmated else "n/a",
+        "FMR": _text.percent(o.false_matches / o.nonmated, 2, tiny=False) if o.nonmated else "n/a",
     } for o in outcomes])
 
 
@@ -324,7 +327,7 @@ def degraded_probe_table(outcomes: Sequence[ProbeOutcome]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def fta_by_set_table(sets: Sequence[str], acquired: Sequence[bool], confidence: float = 0.95) -> str:
+def fta_by_set_table(sets: Sequence[str], acquired: Sequence[bool], *, confidence: float = 0.95) -> str:
     """Faces detected and FTA with its Wilson interval, one row per image set, then all together.
 
     ``sets[i]`` names the set of photo ``i`` and ``acquired[i]`` says whether a face was detected
@@ -337,16 +340,20 @@ def fta_by_set_table(sets: Sequence[str], acquired: Sequence[bool], confidence: 
     b         1/1   0.0%  0.0%-79.3%
     all       2/3  33.3%  6.1%-79.2%
     """
-    from .detection import DetectionRate, count_by_condition
-
     if len(sets) != len(acquired):
         raise ValueError(f"sets has {len(sets)} entries but acquired has {len(acquired)}: give one of each per photo")
     if not len(sets):
         raise ValueError("No photos: pass the entries and records of faceprints.encode_set().")
-    labels, hits, totals = count_by_condition(list(sets), list(acquired))
-    rows = [DetectionRate(str(s), str(s), 0.0, "", int(h), int(t), confidence)
-            for s, h, t in zip(labels, hits, totals)]
-    rows.append(DetectionRate("all", "all", 0.0, "", int(hits.sum()), int(totals.sum()), confidence))
-    drop = ("condition", "level", "unit")
-    return metrics.format_table([{"set": r.kind, **{k: v for k, v in r.as_row().items() if k not in drop}}
-                                 for r in rows])
+    counts: dict[str, list[int]] = {}  # set -> [detected, photos], in the order the sets first appear
+    for name, ok in zip(sets, acquired):
+        c = counts.setdefault(str(name), [0, 0])
+        c[0] += bool(ok)
+        c[1] += 1
+    counts["all"] = [sum(c[0] for c in counts.values()), len(sets)]
+    ci = f"{_text.confidence_label(confidence)} CI"
+    rows = []
+    for name, (detected, total) in counts.items():
+        fta = metrics.Rate(total - detected, total, confidence, name="FTA")
+        rows.append({"set": name, "detected": f"{detected}/{total}", "FTA": _text.percent(fta.value, 1, tiny=False),
+                     ci: _text.interval(fta.ci, 1, tiny=False)})
+    return _text.table(rows)

@@ -12,7 +12,7 @@ on screen, in the committed notebook and in the tests cannot disagree.
 
 Without JupyterLab nothing needs a browser:
 
->>> ex = threshold_explorer([0.1, 0.3, 0.5], [0.2, 0.4, 0.6, 0.8], initial=0.45, reference=0.45)
+>>> ex = threshold_explorer([0.1, 0.3, 0.5], [0.2, 0.4, 0.6, 0.8], initial=0.45, reference_threshold=0.45)
 >>> ex.slider.value = 0.55
 >>> ex.state().fields()["fnmr"]
 '0.00%'
@@ -21,16 +21,16 @@ Without JupyterLab nothing needs a browser:
 from __future__ import annotations
 
 import html
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import metrics
-from .faceprints import DEFAULT_TOLERANCE
+from . import _text, metrics
 
 __all__ = ["ExplorerState", "FlippedPairs", "ThresholdExplorer", "explorer_state", "threshold_explorer"]
 
@@ -80,12 +80,62 @@ class FlippedPairs:
         return ", ".join(self.listed) + (f", ... and {more:,} more" if more > 0 else "")
 
 
+# ---------------------------------------------------------------------------------------------
+# What every course widget shares: a pure state, its markup, and the widget around it
+# ---------------------------------------------------------------------------------------------
+
+
+class WidgetState:
+    """What a course widget shows at one setting; every widget's state class builds on it.
+
+    ``fields()`` gives the exact text of every displayed value, keyed by its ``data-testid``;
+    ``text()`` (also ``str(state)``) and ``html()`` lay out those same strings, so the live panel,
+    the static text of a headless notebook and the tests cannot disagree.
+    """
+
+    def fields(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def html(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def field_tags(fields: Mapping[str, str]) -> Callable[..., str]:
+    """``el(key, tag="span")``: the value ``fields[key]``, HTML-escaped, in ``<tag data-testid="key">``.
+
+    >>> el = field_tags({"fmr": "1 < 2"})
+    >>> el("fmr"), el("fmr", "b")
+    ('<span data-testid="fmr">1 &lt; 2</span>', '<b data-testid="fmr">1 &lt; 2</b>')
+    """
+    escaped = {k: html.escape(v) for k, v in fields.items()}
+
+    def el(key: str, tag: str = "span") -> str:
+        return f'<{tag} data-testid="{key}">{escaped[key]}</{tag}>'
+
+    return el
+
+
+def data_settings(settings: Mapping[str, Any]) -> str:
+    """The ``data-settings`` attribute: the JSON of the settings a panel was computed from.
+
+    >>> data_settings({"threshold": 0.5})
+    'data-settings="{&quot;threshold&quot;: 0.5}"'
+    """
+    return f'data-settings="{html.escape(json.dumps(dict(settings), sort_keys=True), quote=True)}"'
+
+
 @dataclass(frozen=True)
-class ExplorerState:
+class ExplorerState(WidgetState):
     """What the threshold explorer shows at one threshold (see :func:`explorer_state`)."""
 
     threshold: float
-    reference: float
+    reference_threshold: float
     rates: metrics.ErrorRates
     became_false_matches: FlippedPairs  # non-mated, reference < d <= threshold
     no_longer_false_matches: FlippedPairs  # non-mated, threshold < d <= reference
@@ -105,7 +155,7 @@ class ExplorerState:
         }
         out = {
             "threshold": f"{self.threshold:.3f}",
-            "reference": f"{self.reference:.3f}",
+            "reference": f"{self.reference_threshold:.3f}",
             "fmr": row["FMR"],
             "fmr-ci": row[f"FMR {conf} CI"],
             "false-matches": f"{r.false_matches:,}",
@@ -131,23 +181,19 @@ class ExplorerState:
             f"  FNMR {f['fnmr']} ({f['false-non-matches']} of {f['mated-count']} mated pairs; "
             f"{conf} CI {f['fnmr-ci']})",
         ]
-        if self.threshold == self.reference:
+        if self.threshold == self.reference_threshold:
             lines.append(f"  at the reference threshold {f['reference']}: no pair changes outcome")
         else:
             lines.append(f"  compared with the reference threshold {f['reference']}:")
             for key, what in _FLIP_SENTENCES:
-                if not _irrelevant(key, self.threshold > self.reference):
+                if not _irrelevant(key, self.threshold > self.reference_threshold):
                     lines.append(f"    {what}: {f[f'{key}-count']} - {f[key]}")
         return "\n".join(lines)
 
     def html(self) -> str:
         """The state as HTML; every number sits in an element with a ``data-testid`` attribute."""
-        f = {k: html.escape(v) for k, v in self.fields().items()}
+        el = field_tags(self.fields())
         conf = f"{100 * self.rates.confidence:g}%"
-
-        def el(key: str, tag: str = "span") -> str:
-            return f'<{tag} data-testid="{key}">{f[key]}</{tag}>'
-
         rows = (
             f"<tr><th>FMR (false match rate)</th><td>{el('fmr', 'b')}</td>"
             f"<td>{el('false-matches')} of {el('nonmated-count')} non-mated pairs</td>"
@@ -169,9 +215,6 @@ class ExplorerState:
             "they are too narrow when the same people appear in many pairs.</small></p></div>"
         )
 
-    def __str__(self) -> str:
-        return self.text()
-
 
 _FLIP_SENTENCES = (
     ("became-false-matches", "non-mated pairs that become false matches"),
@@ -192,20 +235,21 @@ def explorer_state(
     nonmated: ArrayLike,
     threshold: float,
     *,
-    reference: float = DEFAULT_TOLERANCE,
+    reference_threshold: float = metrics.DEFAULT_THRESHOLD,
     mated_labels: Sequence[str] | ArrayLike | None = None,
     nonmated_labels: Sequence[str] | ArrayLike | None = None,
     max_listed: int = 5,
     confidence: float = 0.95,
 ) -> ExplorerState:
-    """FMR and FNMR at ``threshold``, and the pairs whose outcome differs from ``reference``.
+    """FMR and FNMR at ``threshold``, and the pairs whose outcome differs at ``reference_threshold``.
 
-    A comparison is a match when ``distance <= threshold``. Compared with ``reference``:
+    A comparison is a match when ``distance <= threshold``. Compared with the reference
+    threshold ``ref``:
 
-    * raising the threshold (``threshold > reference``) turns the non-mated pairs with
-      ``reference < d <= threshold`` into false matches, and the mated pairs in the same range
+    * raising the threshold (``threshold > ref``) turns the non-mated pairs with
+      ``ref < d <= threshold`` into false matches, and the mated pairs in the same range
       stop being false non-matches;
-    * lowering it turns the mated pairs with ``threshold < d <= reference`` into false
+    * lowering it turns the mated pairs with ``threshold < d <= ref`` into false
       non-matches, and the non-mated pairs in that range stop being false matches.
 
     Labels name the pairs: one string per pair, or an ``(n, 2)`` array of the two file ids
@@ -218,7 +262,7 @@ def explorer_state(
     0.4 (FMR 2/4), false non-match 0.5 (FNMR 1/3). Raising to 0.65 adds the non-mated 0.6 as a
     false match and clears the mated 0.5:
 
-    >>> s = explorer_state([0.1, 0.3, 0.5], [0.2, 0.4, 0.6, 0.8], 0.65, reference=0.45)
+    >>> s = explorer_state([0.1, 0.3, 0.5], [0.2, 0.4, 0.6, 0.8], 0.65, reference_threshold=0.45)
     >>> s.rates.false_matches, s.rates.false_non_matches
     (3, 0)
     >>> s.became_false_matches, s.no_longer_false_non_matches.listed
@@ -227,7 +271,7 @@ def explorer_state(
     m = _scores(mated, "mated")
     nm = _scores(nonmated, "nonmated")
     t = _number(threshold, "threshold")
-    ref = _number(reference, "reference")
+    ref = _number(reference_threshold, "reference_threshold")
     if int(max_listed) < 0:
         raise ValueError(f"max_listed must be 0 or more, got {max_listed!r}")
     m_labels = _labels(mated_labels, m.size, "mated_labels")
@@ -253,7 +297,7 @@ def explorer_state(
 
     return ExplorerState(
         threshold=t,
-        reference=ref,
+        reference_threshold=ref,
         rates=rates,
         became_false_matches=flipped(nm, nm_labels, "non-mated", raised),
         no_longer_false_matches=flipped(nm, nm_labels, "non-mated", not raised),
@@ -313,13 +357,23 @@ class HeadlessFallback:
     The displayed bundle carries the ipywidgets view *and* ``static_text()`` as its
     ``text/plain``: JupyterLab renders the widget, while nbval, nbconvert and terminals (which
     have no widget frontend) show the text, which is deterministic and so compared by nbval.
-    Subclasses provide ``self.widget`` and ``static_text()``.
+    Subclasses provide ``self.widget`` (the whole box), ``self.panel`` (an ``ipywidgets.HTML``),
+    ``state()`` (a :class:`WidgetState` at the controls' values) and ``static_text()``; a control
+    observed with :meth:`show_state` keeps the panel at ``state().html()``.
     """
 
     widget: Any
+    panel: Any
+
+    def state(self) -> WidgetState:
+        raise NotImplementedError
 
     def static_text(self) -> str:
         raise NotImplementedError
+
+    def show_state(self, change: Mapping[str, Any] | None = None) -> None:
+        """Put ``self.state().html()`` in the panel (an observer for the controls' ``value``)."""
+        self.panel.value = self.state().html()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
@@ -328,6 +382,26 @@ class HeadlessFallback:
 
     def __repr__(self) -> str:
         return self.static_text()
+
+
+def threshold_slider(initial: float, slider_range: tuple[float, float], *, step: float) -> Any:
+    """The course's threshold slider (an ``ipywidgets.FloatSlider``, 3 decimals, live updates).
+
+    Refuses a range that is not ``(low, high)`` with ``low < high``, a step that is not positive,
+    and a starting value outside the range.
+    """
+    import ipywidgets  # optional and heavy: only a live widget needs it
+
+    lo, hi = (float(v) for v in slider_range)
+    if not lo < hi:
+        raise ValueError(f"slider_range must be (low, high) with low < high, got {slider_range!r}")
+    if not step > 0:
+        raise ValueError(f"step must be positive, got {step!r}")
+    if not lo <= initial <= hi:
+        raise ValueError(f"initial threshold {initial} is outside the slider's range {lo}-{hi}")
+    return ipywidgets.FloatSlider(
+        value=float(initial), min=lo, max=hi, step=float(step), description="threshold", readout_format=".3f",
+        continuous_update=True, style={"description_width": "initial"}, layout=ipywidgets.Layout(width="32em"))
 
 
 class ThresholdExplorer(HeadlessFallback):
@@ -343,7 +417,7 @@ class ThresholdExplorer(HeadlessFallback):
     ``<kind>`` with kinds ``became-false-matches``, ``no-longer-false-matches``,
     ``became-false-non-matches``, ``no-longer-false-non-matches``). The text content of the
     element ``[data-testid=K]`` is exactly ``explorer.state(t).fields()[K]`` for the slider value
-    ``t`` (equivalently ``explorer_state(mated, nonmated, t, reference=..., ...)``). The whole
+    ``t`` (equivalently ``explorer_state(mated, nonmated, t, reference_threshold=..., ...)``). The whole
     display sits in ``div[data-testid=threshold-explorer]``.
 
     **Without a widget frontend** (nbval, nbconvert, a terminal) the notebook shows
@@ -351,43 +425,34 @@ class ThresholdExplorer(HeadlessFallback):
     one. It contains no widget model id, so it is the same on every run.
     """
 
-    def __init__(self, mated: ArrayLike, nonmated: ArrayLike, *, initial: float, reference: float,
+    def __init__(self, mated: ArrayLike, nonmated: ArrayLike, *, initial: float, reference_threshold: float,
                  mated_labels: Any, nonmated_labels: Any, max_listed: int, confidence: float,
                  static_thresholds: Sequence[float], slider_range: tuple[float, float], step: float) -> None:
-        import ipywidgets
+        import ipywidgets  # optional and heavy: only a live widget needs it
 
         self._mated = _scores(mated, "mated")
         self._nonmated = _scores(nonmated, "nonmated")
-        self._options = dict(reference=reference, mated_labels=_labels(mated_labels, self._mated.size, "mated_pairs_labels"),
-                             nonmated_labels=_labels(nonmated_labels, self._nonmated.size, "nonmated_pairs_labels"),
+        self._options = dict(reference_threshold=reference_threshold,
+                             mated_labels=_labels(mated_labels, self._mated.size, "mated_labels"),
+                             nonmated_labels=_labels(nonmated_labels, self._nonmated.size, "nonmated_labels"),
                              max_listed=max_listed, confidence=confidence)
         self.static_thresholds = tuple(sorted({float(t) for t in static_thresholds} | {float(initial)}))
-        lo, hi = slider_range
-        if not lo <= initial <= hi:
-            raise ValueError(f"initial threshold {initial} is outside the slider's range {lo}-{hi}")
-        self.slider = ipywidgets.FloatSlider(
-            value=float(initial), min=float(lo), max=float(hi), step=float(step), description="threshold",
-            readout_format=".3f", continuous_update=True, style={"description_width": "initial"},
-            layout=ipywidgets.Layout(width="32em"),
-        )
-        self.panel = ipywidgets.HTML(value=self.state(initial).html())
+        self.slider = threshold_slider(initial, slider_range, step=step)
+        self.panel = ipywidgets.HTML(value=self.state().html())
         self.widget = ipywidgets.VBox([self.slider, self.panel])
-        self.slider.observe(self._update, names="value")
+        self.slider.observe(self.show_state, names="value")
 
     def state(self, threshold: float | None = None) -> ExplorerState:
         """What the explorer shows at ``threshold`` (default: the slider's current value)."""
         t = self.slider.value if threshold is None else threshold
         return explorer_state(self._mated, self._nonmated, t, **self._options)
 
-    def _update(self, change: dict[str, Any]) -> None:
-        self.panel.value = self.state(change["new"]).html()
-
     def static_text(self) -> str:
         """The text shown where widgets cannot be: rates at a few thresholds, changes at the initial one."""
         rows = [self.state(t).rates for t in self.static_thresholds]
         return "\n".join([
             "Threshold explorer (interactive in JupyterLab: move the slider). Rates at a few thresholds:",
-            metrics.format_table(rows),
+            _text.table(rows),
             "",
             str(self.state(self.slider.value)),
         ])
@@ -397,11 +462,11 @@ class ThresholdExplorer(HeadlessFallback):
 def threshold_explorer(
     mated: ArrayLike,
     nonmated: ArrayLike,
-    mated_pairs_labels: Sequence[str] | ArrayLike | None = None,
-    nonmated_pairs_labels: Sequence[str] | ArrayLike | None = None,
-    initial: float = DEFAULT_TOLERANCE,
     *,
-    reference: float = DEFAULT_TOLERANCE,
+    mated_labels: Sequence[str] | ArrayLike | None = None,
+    nonmated_labels: Sequence[str] | ArrayLike | None = None,
+    initial: float = metrics.DEFAULT_THRESHOLD,
+    reference_threshold: float = metrics.DEFAULT_THRESHOLD,
     static_thresholds: Sequence[float] = (0.4, 0.5, 0.6, 0.7),
     slider_range: tuple[float, float] | None = None,
     step: float = 0.005,
@@ -412,9 +477,10 @@ def threshold_explorer(
 
     ``mated`` and ``nonmated`` are the distances of the mated and non-mated comparisons; the
     labels name their pairs (a string per pair, or an ``(n, 2)`` array of file ids, e.g.
-    ``file_ids[scores.mated_pairs]``). Pairs that change outcome are listed against ``reference``
-    (face_recognition's default tolerance unless given). The slider runs over ``slider_range``
-    (default: the range of the scores, rounded out to 0.05) in steps of ``step``.
+    ``file_ids[scores.mated_pairs]``). Pairs that change outcome are listed against
+    ``reference_threshold`` (face_recognition's default unless given). The slider starts at
+    ``initial`` and runs over ``slider_range`` (default: the range of the scores, rounded out to
+    0.05) in steps of ``step``.
 
     Display the returned object (make it the last expression of a cell). Everything it shows is
     :func:`explorer_state` at the slider's value; see :class:`ThresholdExplorer` for the markup a
@@ -424,12 +490,7 @@ def threshold_explorer(
     if slider_range is None:
         scores = np.concatenate([m, nm])
         slider_range = (math.floor(scores.min() * 20) / 20, math.ceil(scores.max() * 20) / 20)
-    lo, hi = (float(v) for v in slider_range)
-    if not lo < hi:
-        raise ValueError(f"slider_range must be (low, high) with low < high, got {slider_range!r}")
-    if not step > 0:
-        raise ValueError(f"step must be positive, got {step!r}")
-    return ThresholdExplorer(m, nm, initial=float(initial), reference=float(reference),
-                             mated_labels=mated_pairs_labels, nonmated_labels=nonmated_pairs_labels,
+    return ThresholdExplorer(m, nm, initial=float(initial), reference_threshold=float(reference_threshold),
+                             mated_labels=mated_labels, nonmated_labels=nonmated_labels,
                              max_listed=max_listed, confidence=confidence, static_thresholds=static_thresholds,
-                             slider_range=(lo, hi), step=float(step))
+                             slider_range=slider_range, step=float(step))

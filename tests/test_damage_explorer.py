@@ -96,7 +96,7 @@ def test_html_carries_every_field() -> None:
 
 
 def test_headless_text_is_deterministic_and_complete() -> None:
-    a, b = de.damage_explorer(ROWS, "rotate", 60), de.damage_explorer(ROWS, "rotate", 60)
+    a, b = de.damage_explorer(ROWS, kind="rotate", level=60), de.damage_explorer(ROWS, kind="rotate", level=60)
     text = a.static_text()
     assert text == b.static_text() == repr(a)
     assert "blur" in text and "2: 9/10, 8: 2/10" in text and "60: 1/10" in text

@@ -147,14 +147,14 @@ def test_slider_values_are_wired_to_the_policy_inputs(measured: MeasuredRates) -
 
 def test_confidence_ranges_redo_the_formula_at_the_interval_ends(measured: MeasuredRates) -> None:
     s = simulator_state(gallery_size=100, threshold=0.6, searches_per_day=10, prevalence=0.5, measured=measured)
-    lo_fmr, hi_fmr = s.fmr_measured.fmr_ci  # Wilson interval of 2 of 4
+    lo_fmr, hi_fmr = s.fmr_measured.ci  # Wilson interval of 2 of 4
     lo, hi = s.false_leads_range
     # false leads are linear in FMR: 5 * FMR * 99 + 5 * FMR * 100 = 995 * FMR
     assert lo == pytest.approx(995 * lo_fmr) and hi == pytest.approx(995 * hi_fmr)
     assert lo < s.outcome.false_candidates_per_day < hi
     # missed = 5 * FNIR; FNIR 1 of 4, Wilson interval from the search module
     e = s.fnir_measured
-    assert s.missed_range == pytest.approx((5 * e.ci_low, 5 * e.ci_high))
+    assert s.missed_range == pytest.approx((5 * e.ci[0], 5 * e.ci[1]))
 
 
 def test_refuses_a_threshold_without_a_measured_false_match(measured: MeasuredRates) -> None:
@@ -265,18 +265,18 @@ def test_static_text_is_deterministic_and_shows_defaults_and_scenarios(measured:
 # --------------------------------------------------------------------------- the real measurement
 
 
-def test_measured_defaults_match_a_direct_computation(images_ready: Any) -> None:
+def test_rates_from_faceprints_match_a_direct_computation(images_ready: Any) -> None:
     from facecourse import faceprints
 
-    m = simulator.measured_defaults()
     g = faceprints.encode_set("london_neutral")
     p = faceprints.encode_set("london_smiling")
+    m = MeasuredRates.from_faceprints(g, p)
     d = np.linalg.norm(p.embeddings[:, None, :] - g.embeddings[None, :, :], axis=2)  # probes x gallery
     mated = p.person_ids[:, None] == g.person_ids[None, :]
     assert m.nonmated_count == int((~mated).sum())
     assert m.mated_searches == int(mated.any(axis=1).sum())
     for t in (0.5, 0.6):
-        assert m.fmr_at(t).false_matches == int((d[~mated] <= t).sum())
+        assert m.fmr_at(t).count == int((d[~mated] <= t).sum())
         mate_d = np.where(mated, d, np.inf).min(axis=1)[mated.any(axis=1)]
         assert m.fnir_at(t).count == int((mate_d > t).sum())
     assert m.smallest_nonmated == pytest.approx(d[~mated].min())

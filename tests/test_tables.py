@@ -71,12 +71,12 @@ def test_measured_rates_table() -> None:
 def test_fmr_sweep_table_labels_and_arithmetic() -> None:
     # N = 1,000, 10 searches a day, half enrolled (E = U = 5), no review:
     # false leads = FMR (5 x 999 + 5 x 1000) = FMR x 9,995 -> 9.995 at 1e-3 ("10"); true leads 5.
-    table = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5), [1e-3, 1e-5], 0.0)
+    table = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5), [1e-3, 1e-5], fnir=0.0)
     assert _cells(table, 2) == ["0.001", "(measured)", "1", "10", "5", "33.3%"]
     assert _cells(table, 3)[:2] == ["1e-05", "(assumed)"]
     # with review a = 0.1 the false leads fall tenfold (0.9995 -> "1") and r = 0.5 halves the true ones (2.5)
     reviewed = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5, human_review=True,
-                                           reviewer_false_accept=0.1, reviewer_false_reject=0.5), [1e-3], 0.0)
+                                           reviewer_false_accept=0.1, reviewer_false_reject=0.5), [1e-3], fnir=0.0)
     assert _cells(reviewed, 2)[2:5] == ["1", "1", "2.5"]
 
 

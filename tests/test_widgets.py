@@ -35,7 +35,7 @@ N_LABELS = [f"n{k}" for k in range(6)]
 def state(t, **kw):
     kw.setdefault("mated_labels", M_LABELS)
     kw.setdefault("nonmated_labels", N_LABELS)
-    return explorer_state(MATED, NONMATED, t, reference=0.6, **kw)
+    return explorer_state(MATED, NONMATED, t, reference_threshold=0.6, **kw)
 
 
 def displayed(markup: str) -> dict[str, str]:
@@ -98,16 +98,16 @@ def test_long_lists_are_truncated_with_a_count():
 
 def test_pairs_named_by_two_file_ids_or_by_position():
     ids = np.array([["a-1", "b-1"], ["a-2", "b-2"], ["a-3", "b-3"], ["a-4", "b-4"]])
-    s = explorer_state(MATED, NONMATED, 0.7, reference=0.6, mated_labels=ids)
+    s = explorer_state(MATED, NONMATED, 0.7, reference_threshold=0.6, mated_labels=ids)
     assert s.no_longer_false_non_matches.listed == ("a-4 vs b-4 (0.620)",)
     assert s.became_false_matches.listed == ("non-mated #4 (0.650)",)  # no labels given
 
 
 def test_ties_are_listed_in_label_order():
-    s = explorer_state([0.1], [0.7, 0.7, 0.7], 0.8, reference=0.6, nonmated_labels=["c", "a", "b"])
+    s = explorer_state([0.1], [0.7, 0.7, 0.7], 0.8, reference_threshold=0.6, nonmated_labels=["c", "a", "b"])
     assert s.became_false_matches.listed == ("a (0.700)", "b (0.700)", "c (0.700)")
     # 0.6501 and 0.6504 are both shown as 0.650, so they are ordered by label, not by the hidden digits
-    s = explorer_state([0.1], [0.6504, 0.6501], 0.8, reference=0.6, nonmated_labels=["a", "b"])
+    s = explorer_state([0.1], [0.6504, 0.6501], 0.8, reference_threshold=0.6, nonmated_labels=["a", "b"])
     assert s.became_false_matches.listed == ("a (0.650)", "b (0.650)")
 
 
@@ -115,7 +115,7 @@ def test_state_matches_brute_force_on_random_scores():
     rng = np.random.default_rng(3)
     mated, nonmated = rng.uniform(0, 0.7, 50), rng.uniform(0.3, 1.1, 400)
     for t in (0.35, 0.5, 0.6, 0.66, 0.9):
-        s = explorer_state(mated, nonmated, t, reference=0.6)
+        s = explorer_state(mated, nonmated, t, reference_threshold=0.6)
         assert s.rates.false_matches == sum(d <= t for d in nonmated)
         assert s.rates.false_non_matches == sum(d > t for d in mated)
         lo, hi = min(t, 0.6), max(t, 0.6)
@@ -134,7 +134,7 @@ def test_fields_are_the_documented_ids_and_the_html_shows_exactly_them():
 
 
 def test_labels_are_escaped_in_the_html():
-    s = explorer_state([0.1], [0.65], 0.7, reference=0.6, nonmated_labels=["<b>x</b> & y"])
+    s = explorer_state([0.1], [0.65], 0.7, reference_threshold=0.6, nonmated_labels=["<b>x</b> & y"])
     assert "<b>x</b> & y" not in s.html()
     assert displayed(s.html())["became-false-matches"] == "<b>x</b> & y (0.650)"
 
@@ -155,7 +155,7 @@ def test_bad_input_gets_a_clear_error(kwargs, message):
 
 
 def explorer(**kw):
-    return threshold_explorer(MATED, NONMATED, M_LABELS, N_LABELS, initial=0.6, reference=0.6, **kw)
+    return threshold_explorer(MATED, NONMATED, mated_labels=M_LABELS, nonmated_labels=N_LABELS, initial=0.6, reference_threshold=0.6, **kw)
 
 
 def test_the_widget_starts_at_its_initial_state():
@@ -169,7 +169,7 @@ def test_moving_the_slider_updates_the_displayed_numbers():
     ex = explorer()
     ex.slider.value = 0.7
     shown = displayed(ex.panel.value)
-    assert shown == explorer_state(MATED, NONMATED, 0.7, reference=0.6, mated_labels=M_LABELS,
+    assert shown == explorer_state(MATED, NONMATED, 0.7, reference_threshold=0.6, mated_labels=M_LABELS,
                                    nonmated_labels=N_LABELS).fields()
     assert shown["fmr"] == "83.33%" and shown["became-false-matches"] == "n4 (0.650)"
     ex.slider.value = 0.45
@@ -200,5 +200,5 @@ def test_widget_rejects_bad_settings():
         threshold_explorer(MATED, NONMATED, initial=2.0)
     with pytest.raises(ValueError, match="slider_range"):
         threshold_explorer(MATED, NONMATED, slider_range=(0.8, 0.2))
-    with pytest.raises(ValueError, match="mated_pairs_labels"):
-        threshold_explorer(MATED, NONMATED, mated_pairs_labels=["only one"])
+    with pytest.raises(ValueError, match="mated_labels"):
+        threshold_explorer(MATED, NONMATED, mated_labels=["only one"])

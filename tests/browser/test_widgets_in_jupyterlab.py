@@ -128,7 +128,7 @@ def generated_notebook(path: Path) -> Path:
         "from facecourse.widgets import threshold_explorer\n\n"
         f"mated = {MATED!r}\nnonmated = {NONMATED!r}\n"
         f"mated_labels = {MATED_LABELS!r}\nnonmated_labels = {NONMATED_LABELS!r}",
-        "explorer = threshold_explorer(mated, nonmated, mated_labels, nonmated_labels,\n"
+        "explorer = threshold_explorer(mated, nonmated, mated_labels=mated_labels, nonmated_labels=nonmated_labels,\n"
         f"                              initial={INITIAL}, step={STEP}, slider_range=(0.3, 0.95))\n"
         "explorer")
 
@@ -140,7 +140,7 @@ def test_threshold_explorer_on_hand_made_scores(lab: JupyterLab, lab_page: LabPa
     box = explorer_widget(lab_page)
 
     def expected_at(t: float) -> dict[str, str]:
-        return explorer_state(MATED, NONMATED, t, reference=INITIAL, mated_labels=MATED_LABELS,
+        return explorer_state(MATED, NONMATED, t, reference_threshold=INITIAL, mated_labels=MATED_LABELS,
                               nonmated_labels=NONMATED_LABELS).fields()
 
     seen = check_explorer_moves(lab_page, box, expected_at, initial=INITIAL, step=STEP,
@@ -180,7 +180,7 @@ def test_lesson_03_threshold_explorer(lab: JupyterLab, lab_page: LabPage) -> Non
     m_labels, nm_labels = london.file_ids[scores.mated_pairs], london.file_ids[scores.nonmated_pairs]
 
     def expected_at(t: float) -> dict[str, str]:
-        return explorer_state(scores.mated, scores.nonmated, t, reference=faceprints.DEFAULT_TOLERANCE,
+        return explorer_state(scores.mated, scores.nonmated, t, reference_threshold=faceprints.DEFAULT_TOLERANCE,
                               mated_labels=m_labels, nonmated_labels=nm_labels).fields()
 
     seen = check_explorer_moves(lab_page, box, expected_at, initial=faceprints.DEFAULT_TOLERANCE, step=0.005,
@@ -224,12 +224,15 @@ def simulator_display(box: Any) -> tuple[dict[str, Any], dict[str, str]]:
 def test_lesson_07_deployment_simulator(lab: JupyterLab, lab_page: LabPage) -> None:
     from playwright.sync_api import expect
 
-    from facecourse.simulator import DEFAULT_SETTINGS, measured_defaults, simulator_state
+    from facecourse import faceprints
+    from facecourse.simulator import DEFAULT_SETTINGS, MeasuredRates, simulator_state
 
     lab_page.open_notebook(lesson_copy(lab, LESSON_07))
     lab_page.run_all_cells(timeout_s=360)
     box = simulator_widget(lab_page)
-    measured = measured_defaults()  # the same measurement the lesson passes to the simulator
+    # the same measurement the lesson passes to the simulator
+    measured = MeasuredRates.from_faceprints(faceprints.encode_set("london_neutral"),
+                                             faceprints.encode_set("london_smiling"))
 
     def check(step: str) -> dict[str, str]:
         settings, shown = simulator_display(box)
