@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "Face recognition and privacy: the Clearview AI case"
 author = "the course authors"
-copyright = "the course authors; lesson text CC BY 4.0, code MIT"  # noqa: A001 (Sphinx's name)
+copyright = "the course authors; lesson text CC BY 4.0, code MIT"  # the name Sphinx reads (it shadows the builtin)
 language = "en"
 
 extensions = ["myst_nb", "facecourse_site"]
