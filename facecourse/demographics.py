@@ -18,9 +18,9 @@ NIST calls differences in error rates between groups of people *demographic diff
   the interval of the difference is the direct answer to "is group A's FMR higher than B's?".
 
 It also shows why pairs that share a person are not independent (:func:`false_match_people`:
-a few people account for many of a group's false matches), and draws two of the lesson's
-figures with matplotlib (:func:`plot_fmr_by_threshold`, :func:`plot_interval_comparison`);
-score histograms and DET plots are in :mod:`facecourse.errorplots`.
+a few people account for many of a group's false matches). The lesson's figures of these
+numbers are in :mod:`facecourse.errorplots` (:func:`~facecourse.errorplots.plot_fmr_by_threshold`,
+:func:`~facecourse.errorplots.plot_interval_comparison`): this module only computes.
 
 Groups are given as in :mod:`facecourse.metrics`: a mapping ``{subject id: group}`` or one
 label per sample. A group with fewer than ``min_people`` people (by default 2: a group of one
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import metrics
+from . import _checks, _text, metrics
 
 __all__ = [
     "NOT_REPORTED",
@@ -55,8 +55,6 @@ __all__ = [
     "false_match_people",
     "group_sizes",
     "labels_by_person",
-    "plot_fmr_by_threshold",
-    "plot_interval_comparison",
     "within_group_fmr_curves",
     "within_group_intervals",
     "within_group_scores",
@@ -98,7 +96,7 @@ class AgeBands:
                              f"lowest={self.lowest}, upper={self.upper}, highest={self.highest}")
 
     @classmethod
-    def from_ages(cls, ages: Iterable[int | None], n_bands: int = 3) -> AgeBands:
+    def from_ages(cls, ages: Iterable[int | None], *, n_bands: int = 3) -> AgeBands:
         """Bands holding about the same number of people: cut at the 1/n, 2/n, ... quantiles.
 
         Give one age per *person* (not per photo), ``None`` for "not reported". A cut is the
@@ -136,7 +134,7 @@ class AgeBands:
         return [f"{a}-{b}" for a, b in zip(starts, ends)]
 
 
-def labels_by_person(entries: Iterable[Any], attribute: str, age_bands: AgeBands | None = None) -> dict[str, str]:
+def labels_by_person(entries: Iterable[Any], attribute: str, *, age_bands: AgeBands | None = None) -> dict[str, str]:
     """One label per person: ``{person_id: label}`` for ``attribute`` in ethnicity, gender, age.
 
     ``entries`` are manifest entries (several per person: the labels of one person must agree).
@@ -150,7 +148,7 @@ def labels_by_person(entries: Iterable[Any], attribute: str, age_bands: AgeBands
     ...           E(person_id="p2", ethnicity="", gender="male", age=None)]
     >>> labels_by_person(people, "ethnicity")
     {'p1': 'white', 'p2': 'not reported'}
-    >>> labels_by_person(people, "age", AgeBands((19,), 18, 30))
+    >>> labels_by_person(people, "age", age_bands=AgeBands((19,), 18, 30))
     {'p1': '20-30', 'p2': 'not reported'}
     """
     if attribute not in _ATTRIBUTES:
@@ -185,14 +183,14 @@ def group_sizes(groups: Mapping[Any, str]) -> dict[str, int]:
     return {str(names[k]): int(counts[k]) for k in order}
 
 
-def crosstab(rows: Mapping[Any, str], columns: Mapping[Any, str], row_title: str = "") -> str:
+def crosstab(rows: Mapping[Any, str], columns: Mapping[Any, str], *, row_title: str = "") -> str:
     """People counted by two labels at once, as a text table (rows: largest group first).
 
     ``rows`` and ``columns`` map each person to a label (e.g. ethnicity and gender); a person
     must be in both. Useful to see how groups overlap: a difference between men and women can
     come from a different mix of other groups among them.
 
-    >>> print(crosstab({"p1": "X", "p2": "X", "p3": "Y"}, {"p1": "f", "p2": "m", "p3": "f"}, "group"))
+    >>> print(crosstab({"p1": "X", "p2": "X", "p3": "Y"}, {"p1": "f", "p2": "m", "p3": "f"}, row_title="group"))
     group  f  m  all
     -----  -  -  ---
     X      1  1    2
@@ -205,7 +203,7 @@ def crosstab(rows: Mapping[Any, str], columns: Mapping[Any, str], row_title: str
     col_names = sorted(set(columns.values()))
     table = [{row_title or " ": r, **{c: str(counts[r, c]) for c in col_names}, "all": str(n)}
              for r, n in group_sizes(rows).items()]
-    return metrics.format_table(table)
+    return _text.table(table)
 
 
 def _group_of_samples(subject_ids: np.ndarray, groups: Mapping[Any, Any] | ArrayLike) -> np.ndarray:
@@ -227,12 +225,8 @@ def _group_of_samples(subject_ids: np.ndarray, groups: Mapping[Any, Any] | Array
 
 def _prepare(embeddings: ArrayLike, subject_ids: ArrayLike,
              groups: Mapping[Any, Any] | ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.asarray(embeddings, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"embeddings must be a 2-D array with one faceprint per row, got shape {x.shape}")
-    ids = np.asarray(subject_ids)
-    if ids.ndim != 1 or len(ids) != len(x):
-        raise ValueError(f"subject_ids must give one id per faceprint: expected {len(x)}, got shape {ids.shape}")
+    x = _checks.faceprints("embeddings", embeddings)
+    ids = _checks.labels("subject_ids", subject_ids, len(x))
     return x, ids, _group_of_samples(ids, groups)
 
 
@@ -242,11 +236,6 @@ def _compared(group_of_sample: np.ndarray, exclude: Iterable[str]) -> list[str]:
         exclude = (exclude,)
     dropped = set(exclude)
     return [name for name in np.unique(group_of_sample).tolist() if name not in dropped]
-
-
-def _check_confidence(confidence: float) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
 
 
 def _check_min_people(min_people: int) -> None:
@@ -260,7 +249,7 @@ def _check_min_people(min_people: int) -> None:
 
 
 def within_group_scores(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike,
-                        min_people: int = 2, exclude: Iterable[str] = (NOT_REPORTED,)
+                        *, min_people: int = 2, exclude: Iterable[str] = (NOT_REPORTED,)
                         ) -> dict[str, metrics.ComparisonScores]:
     """Mated and non-mated distances among the people of each group (groups in sorted order).
 
@@ -342,16 +331,16 @@ class GroupInterval:
 
     def as_row(self) -> dict[str, str]:
         """The cells of a table row, for :func:`facecourse.metrics.format_table`."""
-        conf = f"{100 * self.confidence:g}%"
+        conf = _text.confidence_label(self.confidence)
         return {
             "group": self.group,
             "people": f"{self.people}",
             "person pairs": f"{self.person_pairs:,}",
             "photo pairs": f"{self.nonmated_count:,}",
             "false matches": f"{self.false_matches:,}",
-            "FMR": _pct(self.fmr),
-            f"{conf} CI, pairs (Wilson)": _interval(self.wilson),
-            f"{conf} CI, people (bootstrap)": (_interval(self.bootstrap) if self.false_matches
+            "FMR": _text.percent(self.fmr),
+            f"{conf} CI, pairs (Wilson)": _text.interval(self.wilson),
+            f"{conf} CI, people (bootstrap)": (_text.interval(self.bootstrap) if self.false_matches
                                                 else "n/a (0 errors)"),
             "width ratio": "n/a" if math.isnan(self.width_ratio) else f"{self.width_ratio:.1f}x",
         }
@@ -391,9 +380,9 @@ def within_group_intervals(
     """
     _check_min_people(min_people)
     x, ids, g = _prepare(embeddings, subject_ids, groups)
-    _check_confidence(confidence)
-    t = float(threshold)
-    scores = within_group_scores(x, ids, g, min_people, exclude)
+    _checks.confidence(confidence)
+    t = _checks.threshold(threshold)
+    scores = within_group_scores(x, ids, g, min_people=min_people, exclude=exclude)
     people = {name: np.unique(ids[g == name]).size for name in scores}
     rank = {name: k for k, name in enumerate(order or ())}
     names = sorted(scores, key=lambda n: (rank.get(n, len(rank)), -people[n], n))
@@ -443,11 +432,11 @@ class FMRDifference:
 
     def as_row(self) -> dict[str, str]:
         """The cells of a table row, for :func:`facecourse.metrics.format_table`."""
-        conf = f"{100 * self.confidence:g}%"
+        conf = _text.confidence_label(self.confidence)
         return {
             "A vs B": f"{self.group_a} vs {self.group_b}",
-            "FMR A": _pct(self.fmr_a),
-            "FMR B": _pct(self.fmr_b),
+            "FMR A": _text.percent(self.fmr_a),
+            "FMR B": _text.percent(self.fmr_b),
             "A - B": _points(self.difference),
             f"{conf} CI (people)": f"{_points(self.difference_ci[0])} to {_points(self.difference_ci[1])}",
             "A / B": _times(self.ratio),
@@ -490,8 +479,9 @@ def fmr_difference_bootstrap(
     >>> d.difference, d.difference_ci, d.share_a_not_higher, d.ratio
     (1.0, (1.0, 1.0), 0.0, inf)
     """
-    _check_confidence(confidence)
+    _checks.confidence(confidence)
     x, ids, g = _prepare(embeddings, subject_ids, groups)
+    threshold = _checks.threshold(threshold)
     if group_a == group_b:
         raise ValueError("fmr_difference_bootstrap: compare two different groups")
     results = []
@@ -566,12 +556,12 @@ class FalseMatchPeople:
             "false matches": f"{self.false_matches:,}",
             "people in >= 1": f"{self.people_involved}",
             "busiest person in": f"{self.top_person_false_matches:,}",
-            "share": _pct(self.top_person_share, digits=0),
+            "share": _text.percent(self.top_person_share, 0, tiny=False),
         }
 
 
 def false_match_people(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike,
-                       threshold: float, min_people: int = 2,
+                       threshold: float, *, min_people: int = 2,
                        exclude: Iterable[str] = (NOT_REPORTED,)) -> list[FalseMatchPeople]:
     """For each group, how many of its people are in its within-group false matches, and how unevenly.
 
@@ -586,7 +576,7 @@ def false_match_people(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Ma
     """
     _check_min_people(min_people)
     x, ids, g = _prepare(embeddings, subject_ids, groups)
-    t = float(threshold)
+    t = _checks.threshold(threshold)
     rows = []
     for name in _compared(g, exclude):
         member_ids = ids[g == name]
@@ -610,21 +600,6 @@ def false_match_people(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Ma
 # ---------------------------------------------------------------------------------------------
 
 
-def _pct(x: float, digits: int = 2) -> str:
-    """0.0091 -> '0.91%'; tiny rates keep two significant digits; nan -> 'n/a' (as metrics prints them)."""
-    if x is None or math.isnan(x):
-        return "n/a"
-    p = 100 * x
-    if digits == 0:
-        return f"{p:.0f}%"
-    return f"{p:.{digits}f}%" if p == 0 or p >= 0.1 else f"{p:#.2g}%"
-
-
-def _interval(ci: tuple[float, float]) -> str:
-    lo, hi = ci
-    return "n/a" if math.isnan(lo) else f"{_pct(lo)}-{_pct(hi)}"
-
-
 def _points(x: float) -> str:
     """A difference of two rates in percentage points."""
     return "n/a" if math.isnan(x) else f"{100 * x:+.2f} pp"
@@ -636,75 +611,3 @@ def _times(x: float) -> str:
     if math.isinf(x):
         return "unbounded"
     return f"{x:.3g}x"
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures (matplotlib; show them with facecourse.plots.show)
-# ---------------------------------------------------------------------------------------------
-
-
-def _group_colours(names: Sequence[str]) -> dict[str, str]:
-    from .plots import COLOURS
-
-    return {name: COLOURS[k % len(COLOURS)] for k, name in enumerate(names)}
-
-
-def plot_fmr_by_threshold(curves: Mapping[str, np.ndarray], thresholds: ArrayLike, marks: Mapping[str, float],
-                          title: str, *, overall: np.ndarray | None = None):
-    """Within-group FMR against the threshold, one line per group, on a log scale.
-
-    Points where a group's FMR is 0 cannot be drawn on a log axis and are left out (with n
-    pairs, 0 false matches only shows FMR < about 3/n). ``marks`` adds vertical lines
-    ({label: threshold}); ``overall`` adds the FMR over all non-mated pairs as a black line.
-    """
-    import matplotlib.pyplot as plt
-
-    t = np.asarray(thresholds, dtype=np.float64)
-    colours = _group_colours(list(curves))
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, fmr in curves.items():
-        y = np.where(fmr > 0, fmr, np.nan)
-        ax.plot(t, y, color=colours[name], label=f"within {name}", linewidth=1.8)
-    if overall is not None:
-        ax.plot(t, np.where(overall > 0, overall, np.nan), color="black", linewidth=1.2, linestyle="--",
-                label="all pairs")
-    for k, (label, value) in enumerate(marks.items()):
-        ax.axvline(value, color="0.4", linestyle=[":", "-."][k % 2], linewidth=1, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("threshold (match if distance <= threshold)")
-    ax.set_ylabel("false match rate (log scale)")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(title)
-    return fig
-
-
-def plot_interval_comparison(rows: Sequence[GroupInterval], title: str):
-    """Each group's FMR with its Wilson interval (pairs) and its bootstrap interval (people), side by side.
-
-    The intervals are labelled with the rows' own ``confidence``: in the legend when every row
-    shares one level, on each row's label when they differ.
-    """
-    import matplotlib.pyplot as plt
-
-    from .plots import COLOURS
-
-    if not rows:
-        raise ValueError("plot_interval_comparison: no rows")
-    uniform = len({r.confidence for r in rows}) == 1
-    level = f"{100 * rows[0].confidence:g}% " if uniform else ""  # mixed levels: named on each row instead
-    fig, ax = plt.subplots(figsize=(7, 0.75 * len(rows) + 1.4))
-    for k, r in enumerate(rows):
-        y = len(rows) - 1 - k
-        for dy, ci, colour, label in ((0.15, r.wilson, COLOURS[0], f"{level}CI over photo pairs (Wilson)"),
-                                      (-0.15, r.bootstrap, COLOURS[3], f"{level}CI over people (bootstrap)")):
-            ax.plot([100 * ci[0], 100 * ci[1]], [y + dy, y + dy], color=colour, linewidth=3,
-                    label=label if k == 0 else None, solid_capstyle="butt")
-        ax.plot([100 * r.fmr], [y], marker="o", color="black", label="measured FMR" if k == 0 else None)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{r.group} ({r.people} people{'' if uniform else f', {100 * r.confidence:g}% CI'})"
-                        for r in reversed(rows)])
-    ax.set_xlabel("within-group false match rate (%)")
-    ax.set_xlim(left=0)
-    ax.legend(fontsize=8, loc="upper right")
-    ax.set_title(title)
-    return fig

@@ -1,6 +1,8 @@
-"""Deployment simulator of the policy lab: what a 1:N face search system produces per day.
+"""The deployment model: what a 1:N face search system produces per day, from FMR, FNIR and N.
 
-Pure, hand-checkable formulas.  Inputs, in the field's words:
+Pure, hand-checkable formulas: the chance that one search returns a false candidate
+(:func:`probability_of_false_candidate`, :func:`expected_false_candidates`) and the
+day-by-day yield of a deployment (:func:`simulate_deployment`).  Inputs, in the field's words:
 
 * ``gallery_size`` N - enrolled faceprints (one per person assumed);
 * ``fmr`` - false match rate of *one* non-mated comparison at the chosen threshold
@@ -46,9 +48,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .search import probability_of_false_candidate
+from . import _checks
 
-__all__ = ["DeploymentOutcome", "simulate_deployment", "fmr_at_threshold", "summarise"]
+__all__ = [
+    "DeploymentOutcome",
+    "expected_false_candidates",
+    "fmr_at_threshold",
+    "probability_of_false_candidate",
+    "simulate_deployment",
+    "summarise",
+]
 
 DAYS_PER_YEAR = 365
 
@@ -89,9 +98,40 @@ class DeploymentOutcome:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _check_prob(name: str, value: NDArray[np.float64]) -> None:
-    if np.any((value < 0) | (value > 1)) or not np.all(np.isfinite(value)):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}.")
+def probability_of_false_candidate(fmr: ArrayLike, gallery_size: ArrayLike) -> Number:
+    """Probability that a non-mated search of N entries returns >= 1 false candidate.
+
+    ``1 - (1 - FMR)^N``, assuming the N comparisons are independent, each a false match
+    with probability FMR; computed as ``-expm1(N * log1p(-FMR))`` so it stays accurate
+    when FMR is tiny.  Broadcasts over arrays.  (Daugman's "P_N" for 1:N search.)
+
+    >>> round(probability_of_false_candidate(0.001, 200), 4)  # 1 - 0.999**200
+    0.1814
+    """
+    p, n = _fmr_and_size(fmr, gallery_size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = -np.expm1(n * np.log1p(-p))
+    return _out(np.where(n == 0, 0.0, out))
+
+
+def expected_false_candidates(fmr: ArrayLike, gallery_size: ArrayLike) -> Number:
+    """Expected number of false candidates of one non-mated search: ``FMR * N``.
+
+    Exact by linearity of expectation (no independence needed).  Broadcasts over arrays.
+
+    >>> expected_false_candidates(1e-5, 1_000_000)
+    10.0
+    """
+    p, n = _fmr_and_size(fmr, gallery_size)
+    return _out(p * n)
+
+
+def _fmr_and_size(fmr: ArrayLike, gallery_size: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    p = np.asarray(fmr, dtype=np.float64)
+    n = np.asarray(gallery_size, dtype=np.float64)
+    if np.any((p < 0) | (p > 1)) or np.any(n < 0):
+        raise ValueError("fmr must lie in [0, 1] and gallery_size must be >= 0.")
+    return p, n
 
 
 def simulate_deployment(
@@ -138,7 +178,7 @@ def simulate_deployment(
         ("reviewer_false_accept", fa),
         ("reviewer_false_reject", fr),
     ]:
-        _check_prob(name, value)
+        _checks.probability(name, value)
 
     accept = fa if human_review else np.float64(1.0)  # a: a false candidate becomes a lead
     reject = fr if human_review else np.float64(0.0)  # r: the true candidate is dropped
@@ -194,7 +234,7 @@ def fmr_at_threshold(
         raise ValueError("thresholds and fmr_values must be 1-d arrays of equal length >= 2.")
     if np.any(np.diff(t) <= 0) or np.any(np.diff(f) < 0):
         raise ValueError("thresholds must be strictly ascending and fmr_values non-decreasing.")
-    _check_prob("fmr_values", f)
+    _checks.probability("fmr_values", f)
     if np.any((x < t[0]) | (x > t[-1])):
         raise ValueError(
             f"threshold outside the measured range [{t[0]:g}, {t[-1]:g}]: measure the "

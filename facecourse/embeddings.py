@@ -9,11 +9,11 @@ hand-made 2-D and 3-D points with answers worked out on paper.
   decomposition (no scikit-learn): the best flat 2-D picture of a cloud of faceprints, and
   how much of its spread that picture keeps (``explained_variance_ratio``);
 * :func:`nearest_identity` - for each probe faceprint, the closest gallery entry and its
-  distance, or :data:`UNKNOWN` when nothing is within the tolerance (the rule of
+  distance, or :data:`UNKNOWN` when nothing is within the threshold (the rule of
   ``face_recognition.compare_faces`` applied to a whole gallery);
 * :func:`distances_to_people` - the distance from each query faceprint (e.g. a composite,
   averaged face) to the *closest photo of each person* in a gallery, and
-  :func:`matches_by_group` - how many people fall within the tolerance, by group label;
+  :func:`matches_by_group` - how many people fall within the threshold, by group label;
 * :func:`compare_variant` - how far faceprints computed with other encoder settings (jitter,
   landmark model) move from the default ones, and which match decisions that flips.
 """
@@ -28,9 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .faceprints import DEFAULT_TOLERANCE
 from . import _checks
-from .metrics import pairwise_distances
+from .metrics import DEFAULT_THRESHOLD, pairwise_distances
 
 __all__ = [
     "UNKNOWN",
@@ -45,7 +44,7 @@ __all__ = [
     "compare_variant",
 ]
 
-#: What :func:`nearest_identity` answers when no gallery entry is within the tolerance.
+#: What :func:`nearest_identity` answers when no gallery entry is within the threshold.
 UNKNOWN = "unknown"
 
 
@@ -53,25 +52,10 @@ UNKNOWN = "unknown"
 
 
 def _as_points(x: ArrayLike, name: str, *, allow_single: bool = False) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if allow_single and arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        hint = " (a single faceprint f can be passed as [f])" if not allow_single else ""
-        raise ValueError(f"{name} must be a 2-D array with one faceprint per row, got shape {arr.shape}{hint}")
+    arr = _checks.faceprints(name, x, allow_single=allow_single)
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has rows of length 0: a faceprint needs at least one number")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values: drop the failed encodings first "
-                         "(EncodingSet.embeddings keeps only the acquired faces)")
     return arr
-
-
-def _as_tolerance(tolerance: float) -> float:
-    if np.ndim(tolerance) != 0 or not np.isfinite(float(tolerance)) or float(tolerance) < 0:
-        raise ValueError(f"tolerance must be one non-negative number (face_recognition's default is "
-                         f"{DEFAULT_TOLERANCE}), got {tolerance!r}")
-    return float(tolerance)
 
 
 def _same_width(a: np.ndarray, b: np.ndarray, what_a: str, what_b: str) -> None:
@@ -166,48 +150,49 @@ class Identification:
 
     Attributes:
         ids: the decided identity: the nearest gallery id when its distance is at or below the
-            tolerance, else :data:`UNKNOWN`.
+            threshold, else :data:`UNKNOWN`.
         nearest_ids: the nearest gallery id whatever its distance.
         distances: the distance to that nearest gallery entry.
         indices: its row in the gallery.
-        tolerance: the tolerance used.
+        threshold: the threshold used.
     """
 
     ids: np.ndarray
     nearest_ids: np.ndarray
     distances: np.ndarray
     indices: np.ndarray
-    tolerance: float
+    threshold: float
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @property
     def known(self) -> np.ndarray:
-        """True for the probes that got a name (nearest distance within the tolerance)."""
+        """True for the probes that got a name (nearest distance within the threshold)."""
         return self.ids != UNKNOWN
 
 
 def nearest_identity(probes: ArrayLike, gallery: ArrayLike, gallery_ids: ArrayLike,
-                     tolerance: float = DEFAULT_TOLERANCE) -> Identification:
+                     threshold: float = DEFAULT_THRESHOLD) -> Identification:
     """Name each probe after its nearest gallery faceprint, or :data:`UNKNOWN` if none is close enough.
 
     One distance matrix (probes × gallery) and one ``argmin`` per row: no loop over the gallery.
-    A probe is named when its nearest distance is ``<= tolerance``, the same rule as
-    ``face_recognition.compare_faces``. On a tie the earlier gallery row wins. ``probes`` may be
-    a single faceprint (1-D) or one per row; the answer always has one entry per probe.
+    A probe is named when its nearest distance is ``<= threshold``, the rule of
+    ``face_recognition.compare_faces`` (which calls the threshold ``tolerance``). On a tie the
+    earlier gallery row wins. ``probes`` may be a single faceprint (1-D) or one per row; the
+    answer always has one entry per probe.
     This is the one-candidate, string-id version lesson 02 needs; for candidate lists (top-k),
     integer subject ids and galleries of millions, use :mod:`facecourse.search`.
 
     >>> gallery = [[0.0, 0.0], [1.0, 0.0], [0.0, 3.0]]
-    >>> r = nearest_identity([[0.9, 0.1], [5.0, 5.0]], gallery, ["ann", "bob", "cy"], tolerance=0.6)
+    >>> r = nearest_identity([[0.9, 0.1], [5.0, 5.0]], gallery, ["ann", "bob", "cy"], threshold=0.6)
     >>> r.ids.tolist(), r.nearest_ids.tolist(), r.distances.round(3).tolist()
     (['bob', 'unknown'], ['bob', 'cy'], [0.141, 5.385])
     """
     p = _as_points(probes, "probes", allow_single=True)
     g = _as_points(gallery, "gallery")
     ids = _checks.labels("gallery_ids", gallery_ids, len(g))
-    t = _as_tolerance(tolerance)
+    t = _checks.threshold(threshold)
     if len(g) == 0:
         raise ValueError("the gallery is empty: enrol at least one faceprint before searching it")
     _same_width(p, g, "the probes", "the gallery faceprints")
@@ -239,13 +224,13 @@ class PeopleDistances:
     distances: np.ndarray
     closest_photo: np.ndarray
 
-    def within(self, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
-        """``(q, p)`` True where the person has a photo within ``tolerance`` of the query."""
-        return self.distances <= _as_tolerance(tolerance)
+    def within(self, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+        """``(q, p)`` True where the person has a photo within ``threshold`` of the query."""
+        return self.distances <= _checks.threshold(threshold)
 
-    def count_within(self, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
-        """``(q,)`` how many people have a photo within ``tolerance`` of each query."""
-        return self.within(tolerance).sum(axis=1)
+    def count_within(self, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+        """``(q,)`` how many people have a photo within ``threshold`` of each query."""
+        return self.within(threshold).sum(axis=1)
 
     def nearest(self) -> tuple[np.ndarray, np.ndarray]:
         """For each query: the nearest person (first in sorted order on a tie) and the distance."""
@@ -287,18 +272,18 @@ def distances_to_people(queries: ArrayLike, query_ids: ArrayLike, gallery: Array
 
 
 def matches_by_group(result: PeopleDistances, groups: Mapping[Any, str],
-                     tolerance: float = DEFAULT_TOLERANCE) -> list[dict[str, str]]:
-    """One table row per query: nearest person, and the people within ``tolerance`` by group.
+                     threshold: float = DEFAULT_THRESHOLD) -> list[dict[str, str]]:
+    """One table row per query: nearest person, and the people within ``threshold`` by group.
 
     ``groups`` maps each person id to a group label (e.g. ``"female/black"``). The row gives the
-    nearest person and distance, how many people are within the tolerance, and how they split
+    nearest person and distance, how many people are within the threshold, and how they split
     by group (largest first, then alphabetical). Print with :func:`facecourse.metrics.format_table`.
 
     >>> r = distances_to_people([[0.0]], ["avg"], [[0.1], [0.5], [0.9]], ["p1", "p2", "p3"])
-    >>> matches_by_group(r, {"p1": "A", "p2": "B", "p3": "A"}, tolerance=0.6)[0]["within by group"]
+    >>> matches_by_group(r, {"p1": "A", "p2": "B", "p3": "A"}, threshold=0.6)[0]["within by group"]
     'A 1, B 1'
     """
-    t = _as_tolerance(tolerance)
+    t = _checks.threshold(threshold)
     missing = [p for p in result.person_ids.tolist() if p not in groups]
     if missing:
         raise ValueError(f"groups: no group given for person(s) {missing[:5]}")
@@ -344,9 +329,9 @@ class VariantComparison:
         """``(m,)`` how much each pair's distance moved: variant minus default."""
         return self.variant_distances - self.default_distances
 
-    def flips(self, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
-        """``(m,)`` True for the pairs whose match decision (distance <= tolerance) differs."""
-        t = _as_tolerance(tolerance)
+    def flips(self, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+        """``(m,)`` True for the pairs whose match decision (distance <= threshold) differs."""
+        t = _checks.threshold(threshold)
         return (self.default_distances <= t) != (self.variant_distances <= t)
 
 
@@ -360,7 +345,7 @@ def compare_variant(default: ArrayLike, variant: ArrayLike, subject_ids: ArrayLi
     >>> c = compare_variant([[0.0], [1.0], [5.0]], [[0.0], [0.5], [5.0]], ["a", "a", "b"])
     >>> c.shift.tolist(), c.default_distances.tolist(), c.variant_distances.tolist()
     ([0.0, 0.5, 0.0], [1.0, 5.0, 4.0], [0.5, 5.0, 4.5])
-    >>> c.flips(tolerance=0.6).tolist()  # pair (0, 1): 1.0 was no match, 0.5 is a match
+    >>> c.flips(threshold=0.6).tolist()  # pair (0, 1): 1.0 was no match, 0.5 is a match
     [True, False, False]
     """
     a = _as_points(default, "default")

@@ -305,3 +305,79 @@ def _finite(values: ArrayLike, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite distances")
     return arr
+
+
+# --- group comparisons (moved from demographics)
+# Figures of facecourse.demographics' numbers (lesson 05). Appended by helper M: this section
+# keeps its own imports so that the rest of the module is untouched.
+
+from collections.abc import Mapping  # noqa: E402  (kept with the section appended here)
+from typing import Any  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .demographics import GroupInterval  # noqa: E402
+
+__all__ += ["plot_fmr_by_threshold", "plot_interval_comparison"]
+
+
+def _group_colours(names: Sequence[str]) -> dict[str, str]:
+    return {name: plots.COLOURS[k % len(plots.COLOURS)] for k, name in enumerate(names)}
+
+
+def plot_fmr_by_threshold(curves: Mapping[str, np.ndarray], thresholds: ArrayLike, marks: Mapping[str, float],
+                          title: str, *, overall: np.ndarray | None = None) -> Any:
+    """Within-group FMR against the threshold, one line per group, on a log scale.
+
+    ``curves`` is :func:`facecourse.demographics.within_group_fmr_curves`. Points where a
+    group's FMR is 0 cannot be drawn on a log axis and are left out (with n pairs, 0 false
+    matches only shows FMR < about 3/n). ``marks`` adds vertical lines ({label: threshold});
+    ``overall`` adds the FMR over all non-mated pairs as a black line.
+    """
+    t = np.asarray(thresholds, dtype=np.float64)
+    colours = _group_colours(list(curves))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, fmr in curves.items():
+        y = np.where(fmr > 0, fmr, np.nan)
+        ax.plot(t, y, color=colours[name], label=f"within {name}", linewidth=1.8)
+    if overall is not None:
+        ax.plot(t, np.where(overall > 0, overall, np.nan), color="black", linewidth=1.2, linestyle="--",
+                label="all pairs")
+    for k, (label, value) in enumerate(marks.items()):
+        ax.axvline(value, color="0.4", linestyle=[":", "-."][k % 2], linewidth=1, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("threshold (match if distance <= threshold)")
+    ax.set_ylabel("false match rate (log scale)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title)
+    return fig
+
+
+def plot_interval_comparison(rows: Sequence[GroupInterval], title: str) -> Any:
+    """Each group's FMR with its Wilson interval (pairs) and its bootstrap interval (people), side by side.
+
+    ``rows`` is :func:`facecourse.demographics.within_group_intervals`. The intervals are
+    labelled with the rows' own ``confidence``: in the legend when every row shares one level,
+    on each row's label when they differ.
+    """
+    if not rows:
+        raise ValueError("plot_interval_comparison: no rows")
+    colours = plots.COLOURS
+    uniform = len({r.confidence for r in rows}) == 1
+    level = f"{100 * rows[0].confidence:g}% " if uniform else ""  # mixed levels: named on each row instead
+    fig, ax = plt.subplots(figsize=(7, 0.75 * len(rows) + 1.4))
+    for k, r in enumerate(rows):
+        y = len(rows) - 1 - k
+        for dy, ci, colour, label in ((0.15, r.wilson, colours[0], f"{level}CI over photo pairs (Wilson)"),
+                                      (-0.15, r.bootstrap, colours[3], f"{level}CI over people (bootstrap)")):
+            ax.plot([100 * ci[0], 100 * ci[1]], [y + dy, y + dy], color=colour, linewidth=3,
+                    label=label if k == 0 else None, solid_capstyle="butt")
+        ax.plot([100 * r.fmr], [y], marker="o", color="black", label="measured FMR" if k == 0 else None)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"{r.group} ({r.people} people{'' if uniform else f', {100 * r.confidence:g}% CI'})"
+                        for r in reversed(rows)])
+    ax.set_xlabel("within-group false match rate (%)")
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title)
+    return fig

@@ -40,6 +40,8 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _checks
+
 __all__ = [
     "Extrapolation",
     "GallerySizeFPIR",
@@ -428,8 +430,8 @@ class GallerySizeFPIR:
 def fpir_by_gallery_size(
     distances: ArrayLike,
     threshold: float,
-    sizes: Sequence[int] | None = None,
     *,
+    sizes: Sequence[int] | None = None,
     n_draws: int = 200,
     seed: int = 0,
 ) -> GallerySizeFPIR:
@@ -455,8 +457,8 @@ def fpir_by_gallery_size(
         raise ValueError(f"distances must be a 2-d (searches x gallery entries) array, got {d.shape}.")
     if np.any(d[np.isfinite(d)] < 0):
         raise ValueError("distances must be >= 0.")
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be >= 1, got {n_draws}.")
+    threshold = _checks.threshold(threshold)
+    n_draws = _checks.positive_int("n_draws", n_draws, what="random galleries per size")
     valid = np.isfinite(d)
     n_valid = valid.sum(axis=1)
     max_size = int(n_valid.min())

@@ -38,7 +38,6 @@ not one method call.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +46,9 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from . import _checks
+from .metrics import Rate
+
 __all__ = [
     "MISSING_ID",
     "SearchResult",
@@ -54,19 +56,14 @@ __all__ = [
     "BruteForceIndex",
     "FaissIndex",
     "FaissKind",
-    "RateEstimate",
     "rank_k_identification_rate",
     "fnir",
     "fpir",
-    "probability_of_false_candidate",
-    "expected_false_candidates",
     "recall_at_k",
 ]
 
 MISSING_ID: int = -1
 """Identifier (and gallery index) of an empty candidate slot; its distance is ``inf``."""
-
-_Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95% interval
 
 
 # --------------------------------------------------------------------------- results
@@ -126,18 +123,8 @@ class GalleryIndex(Protocol):
 
 
 def _as_matrix(x: ArrayLike, dim: int, dtype: DTypeLike, what: str) -> NDArray[Any]:
-    arr = np.asarray(x)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != dim:
-        raise ValueError(
-            f"{what} must have shape (n, {dim}) (one {dim}-d faceprint per row), "
-            f"got shape {np.shape(x)}."
-        )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} contain NaN or infinite values; drop those rows first.")
-    return arr
+    """One ``dim``-d faceprint per row (a single 1-D faceprint becomes one row), C-contiguous."""
+    return np.ascontiguousarray(_checks.faceprints(what, x, dtype=dtype, allow_single=True, dim=dim))
 
 
 def _as_ids(ids: ArrayLike, n: int) -> NDArray[np.int64]:
@@ -156,9 +143,7 @@ def _as_ids(ids: ArrayLike, n: int) -> NDArray[np.int64]:
 
 
 def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k (length of the candidate list) must be a positive integer, got {k!r}.")
-    return int(k)
+    return _checks.positive_int("k", k, what="length of the candidate list")
 
 
 def _empty_result(n_probes: int, k: int) -> SearchResult:
@@ -634,43 +619,11 @@ class FaissIndex(_Gallery):
 # --------------------------------------------------------------------------- metrics
 
 
-@dataclass(frozen=True)
-class RateEstimate:
-    """An error or success rate with its counts and a Wilson 95% confidence interval.
-
-    >>> str(RateEstimate.from_counts("FPIR", 2, 100))
-    'FPIR = 0.0200 (2/100; 95% CI 0.0055-0.0700)'
-    """
-
-    name: str
-    rate: float
-    count: int
-    total: int
-    ci_low: float
-    ci_high: float
-
-    @classmethod
-    def from_counts(cls, name: str, count: int, total: int) -> RateEstimate:
-        """Build the estimate ``count / total`` with its Wilson interval."""
-        if total <= 0:
-            raise ValueError(f"{name}: no searches to compute a rate from (total={total}).")
-        low, high = _wilson(count, total)
-        return cls(name, count / total, int(count), int(total), low, high)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.name} = {self.rate:.4f} ({self.count}/{self.total}; "
-            f"95% CI {self.ci_low:.4f}-{self.ci_high:.4f})"
-        )
-
-
-def _wilson(count: int, total: int, z: float = _Z95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (good even when count is 0)."""
-    p = count / total
-    denom = 1.0 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+def _rate(name: str, count: int, total: int) -> Rate:
+    """``count`` of ``total`` searches as a :class:`facecourse.metrics.Rate` (Wilson 95 % interval)."""
+    if total <= 0:
+        raise ValueError(f"{name}: no searches to compute a rate from (total={total}).")
+    return Rate(count, total, name=name)
 
 
 def _candidate_arrays(
@@ -685,7 +638,7 @@ def _candidate_arrays(
             f"need one candidate list per true id: got {ids.shape[0]} lists "
             f"and {truth.shape[0]} true ids."
         )
-    rank = _check_k(rank)
+    rank = _checks.positive_int("rank", rank, what="how far down the candidate list a mate counts")
     if rank > ids.shape[1]:
         raise ValueError(f"rank {rank} is longer than the candidate lists ({ids.shape[1]}).")
     return ids, truth
@@ -715,22 +668,22 @@ def _mate_found(
 def rank_k_identification_rate(
     result_ids: ArrayLike,
     true_ids: ArrayLike,
-    k: int = 1,
     *,
+    k: int = 1,
     distances: ArrayLike | None = None,
     threshold: float | None = None,
-) -> RateEstimate:
+) -> Rate:
     """Rank-k identification rate (cumulative match characteristic at rank k).
 
     Share of *mated* searches whose true subject id appears among the first ``k``
     candidates (and, if ``threshold`` is given, with distance <= threshold; it then
     equals ``1 - FNIR(T, R=k)``).  Pass mated searches only.
 
-    >>> rank_k_identification_rate([[3, 1], [2, 5]], [1, 9], k=2).rate  # 1 in 2 mates found
+    >>> rank_k_identification_rate([[3, 1], [2, 5]], [1, 9], k=2).value  # 1 in 2 mates found
     0.5
     """
     found = _mate_found(result_ids, true_ids, k, distances, threshold)
-    return RateEstimate.from_counts(f"rank-{k} identification rate", int(found.sum()), found.size)
+    return _rate(f"rank-{k} identification rate", int(found.sum()), found.size)
 
 
 def fnir(
@@ -738,79 +691,39 @@ def fnir(
     search_ids: ArrayLike,
     true_ids: ArrayLike,
     threshold: float,
+    *,
     rank: int = 1,
-) -> RateEstimate:
+) -> Rate:
     """False negative identification rate FNIR(T, R) over *mated* searches.
 
     Proportion of mated searches (the probe's subject is enrolled) in which no candidate
     at rank <= ``rank`` carries the true id with distance <= ``threshold``: the mate
     was either ranked too low or too far.
 
-    >>> fnir([[0.3, 0.7], [0.65, 0.8]], [[1, 2], [3, 4]], [1, 3], threshold=0.6).rate
+    >>> fnir([[0.3, 0.7], [0.65, 0.8]], [[1, 2], [3, 4]], [1, 3], threshold=0.6).value
     0.5
     """
+    threshold = _checks.threshold(threshold)
     found = _mate_found(search_ids, true_ids, rank, search_distances, threshold)
     misses = int((~found).sum())
-    return RateEstimate.from_counts(f"FNIR(T={threshold:g}, R={rank})", misses, found.size)
+    return _rate(f"FNIR(T={threshold:g}, R={rank})", misses, found.size)
 
 
-def fpir(search_distances: ArrayLike, threshold: float) -> RateEstimate:
+def fpir(search_distances: ArrayLike, threshold: float) -> Rate:
     """False positive identification rate FPIR(T) over *non-mated* searches.
 
     Proportion of non-mated searches (the probe's subject is not enrolled) that return
     at least one candidate with distance <= ``threshold`` (NIST FRTE form).
 
-    >>> fpir([[0.5, 0.9], [0.7, 0.8], [0.2, 0.3]], threshold=0.6).rate  # 2 of 3 searches
+    >>> fpir([[0.5, 0.9], [0.7, 0.8], [0.2, 0.3]], threshold=0.6).value  # 2 of 3 searches
     0.6666666666666666
     """
+    threshold = _checks.threshold(threshold)
     dist = np.asarray(search_distances, dtype=np.float64)
     if dist.ndim == 1:
         dist = dist[:, None]
     alarms = (dist <= threshold).any(axis=1)
-    return RateEstimate.from_counts(f"FPIR(T={threshold:g})", int(alarms.sum()), alarms.size)
-
-
-def _float_or_array(x: NDArray[np.float64]) -> float | NDArray[np.float64]:
-    return float(x) if x.ndim == 0 else x
-
-
-def probability_of_false_candidate(
-    fmr: ArrayLike, gallery_size: ArrayLike
-) -> float | NDArray[np.float64]:
-    """Probability that a non-mated search of N entries returns >= 1 false candidate.
-
-    ``1 - (1 - FMR)^N``, assuming the N comparisons are independent, each a false match
-    with probability FMR; computed as ``-expm1(N * log1p(-FMR))`` so it stays accurate
-    when FMR is tiny.  Broadcasts over arrays.  (Daugman's "P_N" for 1:N search.)
-
-    >>> round(probability_of_false_candidate(0.001, 200), 4)  # 1 - 0.999**200
-    0.1814
-    """
-    p = np.asarray(fmr, dtype=np.float64)
-    n = np.asarray(gallery_size, dtype=np.float64)
-    if np.any((p < 0) | (p > 1)) or np.any(n < 0):
-        raise ValueError("fmr must lie in [0, 1] and gallery_size must be >= 0.")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = -np.expm1(n * np.log1p(-p))
-    out = np.where(n == 0, 0.0, out)
-    return _float_or_array(out)
-
-
-def expected_false_candidates(
-    fmr: ArrayLike, gallery_size: ArrayLike
-) -> float | NDArray[np.float64]:
-    """Expected number of false candidates of one non-mated search: ``FMR * N``.
-
-    Exact by linearity of expectation (no independence needed).  Broadcasts over arrays.
-
-    >>> expected_false_candidates(1e-5, 1_000_000)
-    10.0
-    """
-    p = np.asarray(fmr, dtype=np.float64)
-    n = np.asarray(gallery_size, dtype=np.float64)
-    if np.any((p < 0) | (p > 1)) or np.any(n < 0):
-        raise ValueError("fmr must lie in [0, 1] and gallery_size must be >= 0.")
-    return _float_or_array(p * n)
+    return _rate(f"FPIR(T={threshold:g})", int(alarms.sum()), alarms.size)
 
 
 def recall_at_k(approx_ids: ArrayLike, exact_ids: ArrayLike, k: int) -> float:

@@ -306,10 +306,10 @@ class SyntheticFaceprints:
     def generate_gallery(
         self,
         n_identities: int,
+        *,
         samples_per_identity: int = 1,
         seed: int = 0,
         dtype: DTypeLike = np.float32,
-        *,
         block_identities: int = 65_536,
         out: NDArray[Any] | None = None,
     ) -> SyntheticGallery:
@@ -357,10 +357,10 @@ class SyntheticFaceprints:
     def generate_samples(
         self,
         identity_ids: ArrayLike,
+        *,
         seed: int = 0,
         sample_seed: int = 0,
         dtype: DTypeLike = np.float32,
-        *,
         out: NDArray[Any] | None = None,
     ) -> NDArray[Any]:
         """Make one new SYNTHETIC sample per entry of ``identity_ids`` (repeats allowed).
@@ -434,7 +434,7 @@ class SyntheticFaceprints:
         return SyntheticProbes(emb, ids, mated)
 
     def sample_distances(
-        self, n_pairs: int = 10_000, seed: int = 0
+        self, n_pairs: int = 10_000, *, seed: int = 0
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Draw ``n_pairs`` mated and ``n_pairs`` non-mated SYNTHETIC distances (float64).
 

@@ -13,7 +13,7 @@ import pytest
 matplotlib.use("Agg")
 
 from facecourse import demographics as dg  # noqa: E402
-from facecourse import metrics  # noqa: E402
+from facecourse import errorplots, metrics  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # The hand-made example used below: 1-D "faceprints", so every distance is |x_i - x_j|.
@@ -67,7 +67,7 @@ def test_labels_by_person_one_label_per_person() -> None:
     entries = [entry("p1"), entry("p1"), entry("p2", ethnicity="", gender="male", age=None)]
     assert dg.labels_by_person(entries, "ethnicity") == {"p1": "white", "p2": dg.NOT_REPORTED}
     assert dg.labels_by_person(entries, "gender") == {"p1": "female", "p2": "male"}
-    assert dg.labels_by_person(entries, "age", dg.AgeBands((19,), 18, 30)) == {"p1": "20-30", "p2": dg.NOT_REPORTED}
+    assert dg.labels_by_person(entries, "age", age_bands=dg.AgeBands((19,), 18, 30)) == {"p1": "20-30", "p2": dg.NOT_REPORTED}
 
 
 def test_labels_by_person_refuses_bad_input() -> None:
@@ -84,7 +84,7 @@ def test_labels_by_person_refuses_bad_input() -> None:
 def test_group_sizes_and_crosstab() -> None:
     assert dg.group_sizes(GROUPS) == {"X": 3, "Y": 3, "Z": 1}  # ties broken by name
     # p1, p2 in X (f, m); p3 in Y (f)
-    table = dg.crosstab({"p1": "X", "p2": "X", "p3": "Y"}, {"p1": "f", "p2": "m", "p3": "f"}, "g")
+    table = dg.crosstab({"p1": "X", "p2": "X", "p3": "Y"}, {"p1": "f", "p2": "m", "p3": "f"}, row_title="g")
     assert table.splitlines()[2:] == ["X  1  1    2", "Y  1  0    1"]
     with pytest.raises(ValueError, match="only one of the two labels"):
         dg.crosstab({"p1": "X"}, {"p2": "f"})
@@ -127,7 +127,7 @@ def test_groups_given_per_sample_or_by_mapping_agree() -> None:
         dg.within_group_intervals(X, IDS, ["X", "Y"] + per_sample[2:], 0.5)
     with pytest.raises(ValueError, match="no group given"):
         dg.within_group_intervals(X, IDS, {"a": "X"}, 0.5)
-    with pytest.raises(ValueError, match="one id per faceprint"):
+    with pytest.raises(ValueError, match="one label per faceprint"):
         dg.within_group_intervals(X, IDS[:3], GROUPS, 0.5)
 
 
@@ -245,16 +245,16 @@ def test_figures_are_labelled() -> None:
 
     grid = np.linspace(0.1, 1.0, 10)
     curves = dg.within_group_fmr_curves(dg.within_group_scores(X, IDS, GROUPS), grid)
-    fig = dg.plot_fmr_by_threshold(curves, grid, {"t": 0.5}, "X above Y", overall=np.full(grid.size, 0.3))
+    fig = errorplots.plot_fmr_by_threshold(curves, grid, {"t": 0.5}, "X above Y", overall=np.full(grid.size, 0.3))
     ax = fig.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() == "X above Y"
     assert ax.get_yscale() == "log"
     plt.close(fig)
-    fig = dg.plot_interval_comparison(dg.within_group_intervals(X, IDS, GROUPS, 0.5, n_boot=50), "wide")
+    fig = errorplots.plot_interval_comparison(dg.within_group_intervals(X, IDS, GROUPS, 0.5, n_boot=50), "wide")
     assert "%" in fig.axes[0].get_xlabel() and fig.axes[0].get_title() == "wide"
     plt.close(fig)
     with pytest.raises(ValueError, match="no rows"):
-        dg.plot_interval_comparison([], "nothing")
+        errorplots.plot_interval_comparison([], "nothing")
 
 
 def test_doctests() -> None:
@@ -287,13 +287,13 @@ def test_interval_plot_labels_each_rows_own_confidence() -> None:
     import matplotlib.pyplot as plt
 
     rows = dg.within_group_intervals(X, IDS, GROUPS, 0.5, n_boot=50, confidence=0.9)
-    fig = dg.plot_interval_comparison(rows, "90 % intervals")
+    fig = errorplots.plot_interval_comparison(rows, "90 % intervals")
     texts = _figure_texts(fig)
     plt.close(fig)
     assert "90% CI over photo pairs (Wilson)" in texts and "90% CI over people (bootstrap)" in texts
     assert not any("95%" in t for t in texts)
     mixed = [rows[0], dataclasses.replace(rows[1], confidence=0.95)]  # mixed levels must not share one label
-    fig = dg.plot_interval_comparison(mixed, "mixed")
+    fig = errorplots.plot_interval_comparison(mixed, "mixed")
     texts = _figure_texts(fig)
     plt.close(fig)
     assert not any(t.startswith(("90% CI over", "95% CI over")) for t in texts)

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from facecourse.deployment import DeploymentOutcome, fmr_at_threshold, simulate_deployment, summarise
+from facecourse.deployment import (
+    DeploymentOutcome,
+    expected_false_candidates,
+    fmr_at_threshold,
+    probability_of_false_candidate,
+    simulate_deployment,
+    summarise,
+)
 
 BASE: dict[str, Any] = dict(
     gallery_size=1_000_000, fmr=1e-5, fnir=0.05, searches_per_day=1000, prevalence=0.1
@@ -139,3 +146,26 @@ def test_outcome_is_frozen() -> None:
     with pytest.raises(AttributeError):
         o.ppv = 1.0  # type: ignore[misc]
     assert o.as_dict()["true_leads_per_day"] == o.true_leads_per_day
+
+
+def test_daugman_figures() -> None:
+    # Daugman: P1 = 0.001 per comparison -> P_N = 1 - 0.999^N
+    #   N = 200   -> 1 - e^(-0.2001) = 0.1814 (18.1 %)
+    #   N = 2000  -> 1 - e^(-2.001)  = 0.8648 (86 %)
+    #   N = 10000 -> 1 - e^(-10.005) = 0.999955 (99.995 %)
+    p = np.asarray(probability_of_false_candidate(0.001, np.array([200, 2000, 10_000])))
+    np.testing.assert_allclose(p, [0.1814, 0.8648, 0.99995], atol=5e-5)
+    assert round(100 * p[0], 1) == 18.1 and round(100 * p[1]) == 86
+    assert round(100 * p[2], 3) == 99.995
+    assert isinstance(probability_of_false_candidate(0.001, 200), float)
+    # stable for tiny FMR: 1 - (1 - 1e-15)^10 is 1e-14 to 10 digits (the naive form loses it)
+    assert probability_of_false_candidate(1e-15, 10) == pytest.approx(1e-14, rel=1e-10, abs=0)
+    assert probability_of_false_candidate(1.0, 0) == 0.0
+    assert probability_of_false_candidate(1.0, 5) == 1.0
+    with pytest.raises(ValueError):
+        probability_of_false_candidate(1.5, 10)
+
+
+def test_expected_false_candidates() -> None:
+    assert expected_false_candidates(1e-5, 1_000_000) == pytest.approx(10.0)  # 1e-5 * 1e6
+    np.testing.assert_allclose(expected_false_candidates([1e-3, 1e-4], 2000), [2.0, 0.2])

@@ -90,7 +90,7 @@ def test_nearest_identity_three_points() -> None:
     # probe (0, 2.5): to cy 0.5 -> cy
     # probe (5, 5): to ann sqrt(50) = 7.071, bob sqrt(16 + 25) = 6.403, cy sqrt(25 + 4) = 5.385:
     #   nearest is cy, but 5.385 > 0.6 -> unknown
-    r = nearest_identity([[0.9, 0.1], [0.0, 2.5], [5.0, 5.0]], GALLERY, IDS, tolerance=0.6)
+    r = nearest_identity([[0.9, 0.1], [0.0, 2.5], [5.0, 5.0]], GALLERY, IDS, threshold=0.6)
     assert r.ids.tolist() == ["bob", "cy", UNKNOWN]
     assert r.nearest_ids.tolist() == ["bob", "cy", "cy"]
     assert r.distances.tolist() == pytest.approx([math.sqrt(0.02), 0.5, math.sqrt(29)])
@@ -98,10 +98,10 @@ def test_nearest_identity_three_points() -> None:
     assert r.known.tolist() == [True, True, False]
 
 
-def test_nearest_identity_tolerance_is_inclusive_and_ties_go_to_the_first_row() -> None:
-    # (3, 4) is exactly 5 from the origin: at tolerance 5 it is a match (<=), just below it is not.
-    assert nearest_identity([3.0, 4.0], [[0.0, 0.0]], ["ann"], tolerance=5.0).ids.tolist() == ["ann"]
-    assert nearest_identity([3.0, 4.0], [[0.0, 0.0]], ["ann"], tolerance=4.999).ids.tolist() == [UNKNOWN]
+def test_nearest_identity_threshold_is_inclusive_and_ties_go_to_the_first_row() -> None:
+    # (3, 4) is exactly 5 from the origin: at threshold 5 it is a match (<=), just below it is not.
+    assert nearest_identity([3.0, 4.0], [[0.0, 0.0]], ["ann"], threshold=5.0).ids.tolist() == ["ann"]
+    assert nearest_identity([3.0, 4.0], [[0.0, 0.0]], ["ann"], threshold=4.999).ids.tolist() == [UNKNOWN]
     # (0.5, 0) is 0.5 from ann and from bob: the earlier row (ann) wins.
     assert nearest_identity([0.5, 0.0], GALLERY, IDS).ids.tolist() == ["ann"]
 
@@ -118,7 +118,7 @@ def test_nearest_identity_matches_brute_force() -> None:
     gallery = rng.standard_normal((300, 16))
     ids = np.array([f"p{i // 3}" for i in range(300)])
     probes = gallery[::7] + 0.05 * rng.standard_normal((len(gallery[::7]), 16))
-    r = nearest_identity(probes, gallery, ids, tolerance=1.0)
+    r = nearest_identity(probes, gallery, ids, threshold=1.0)
     for k, p in enumerate(probes):  # slow reference: one norm per gallery row
         d = np.array([np.linalg.norm(p - g) for g in gallery])
         assert r.indices[k] == int(np.argmin(d))
@@ -131,8 +131,8 @@ def test_nearest_identity_rejects_bad_input() -> None:
         nearest_identity([1.0, 2.0, 3.0], GALLERY, IDS)
     with pytest.raises(ValueError, match="one label per faceprint"):
         nearest_identity([1.0, 2.0], GALLERY, ["ann", "bob"])
-    with pytest.raises(ValueError, match="tolerance"):
-        nearest_identity([1.0, 2.0], GALLERY, IDS, tolerance=-1)
+    with pytest.raises(ValueError, match="threshold"):
+        nearest_identity([1.0, 2.0], GALLERY, IDS, threshold=-1)
     with pytest.raises(ValueError, match="empty"):
         nearest_identity([1.0, 2.0], np.empty((0, 2)), [])
 
@@ -149,7 +149,7 @@ def test_distances_to_people_takes_each_persons_closest_photo() -> None:
     assert np.allclose(r.distances, [[1.0, 2.0, 10.0], [math.sqrt(65), 8.0, 0.0]])
     assert r.closest_photo.tolist() == [[2, 1, 3], [0, 1, 3]]
     assert r.count_within(2.5).tolist() == [2, 1]  # q0: ann (1) and bob (2); q1: cy
-    # Inclusive: a person exactly at the tolerance counts. The points' mean is 0, so every distance
+    # Inclusive: a person exactly at the threshold counts. The points' mean is 0, so every distance
     # here is exact in binary (3-4-5), whatever the order of additions (CONTRIBUTING.md).
     edge = distances_to_people([[0.0, 0.0]], ["q"], [[3.0, 4.0], [-3.0, -4.0]], ["ann", "bob"])
     assert edge.distances.tolist() == [[5.0, 5.0]] and edge.count_within(5.0).tolist() == [2]
@@ -161,7 +161,7 @@ def test_distances_to_people_takes_each_persons_closest_photo() -> None:
 def test_matches_by_group_counts_people_not_photos() -> None:
     # ann has two photos within 0.6 but is one person; bob (group B) is at 0.3; cy (A) at 2.
     r = distances_to_people([[0.0]], ["avg"], [[0.1], [0.2], [0.3], [2.0]], ["ann", "ann", "bob", "cy"])
-    row = matches_by_group(r, {"ann": "A", "bob": "B", "cy": "A"}, tolerance=0.6)[0]
+    row = matches_by_group(r, {"ann": "A", "bob": "B", "cy": "A"}, threshold=0.6)[0]
     assert row["people <= 0.6"] == "2"
     assert row["within by group"] == "A 1, B 1"
     assert (row["nearest person"], row["distance"]) == ("ann", "0.100")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecourse.metrics import Rate
 from facecourse.search import (
     MISSING_ID,
     FaissKind,
     BruteForceIndex,
     FaissIndex,
-    RateEstimate,
     SearchResult,
-    expected_false_candidates,
     fnir,
     fpir,
-    probability_of_false_candidate,
     rank_k_identification_rate,
     recall_at_k,
 )
@@ -252,9 +250,9 @@ TRUE_IDS = np.array([1, 2, 3, 4])
 
 def test_fnir_on_constructed_searches() -> None:
     r1 = fnir(MATED_D, MATED_IDS, TRUE_IDS, threshold=0.6, rank=1)  # misses s1, s2, s3
-    assert (r1.rate, r1.count, r1.total) == (0.75, 3, 4)
+    assert (r1.value, r1.count, r1.total) == (0.75, 3, 4)
     r2 = fnir(MATED_D, MATED_IDS, TRUE_IDS, threshold=0.6, rank=2)  # misses s2, s3
-    assert (r2.rate, r2.count, r2.total) == (0.5, 2, 4)
+    assert (r2.value, r2.count, r2.total) == (0.5, 2, 4)
     loose = fnir(MATED_D, MATED_IDS, TRUE_IDS, threshold=0.7, rank=2)  # misses s3 only
     assert loose.count == 1
     # the threshold is inclusive: at T = 0.55 the mate of s1 (0.55) still counts -> misses s2, s3
@@ -265,12 +263,12 @@ def test_fnir_on_constructed_searches() -> None:
 
 def test_rank_k_identification_rate() -> None:
     # rank 1, no threshold: s0 and s2 -> 2/4; rank 2: s0, s1, s2 -> 3/4
-    assert rank_k_identification_rate(MATED_IDS, TRUE_IDS, k=1).rate == 0.5
+    assert rank_k_identification_rate(MATED_IDS, TRUE_IDS, k=1).value == 0.5
     assert rank_k_identification_rate(MATED_IDS, TRUE_IDS, k=2).count == 3
     # with T = 0.6 it is 1 - FNIR(T, R): rank 1 -> only s0 -> 1/4
     with_t = rank_k_identification_rate(MATED_IDS, TRUE_IDS, k=1, distances=MATED_D, threshold=0.6)
-    assert with_t.rate == 0.25
-    assert with_t.rate == 1 - fnir(MATED_D, MATED_IDS, TRUE_IDS, 0.6, rank=1).rate
+    assert with_t.value == 0.25
+    assert with_t.value == 1 - fnir(MATED_D, MATED_IDS, TRUE_IDS, 0.6, rank=1).value
     with pytest.raises(ValueError, match="distances"):
         rank_k_identification_rate(MATED_IDS, TRUE_IDS, k=1, threshold=0.6)
 
@@ -280,44 +278,26 @@ def test_fpir_on_constructed_searches() -> None:
     #   [0.59, 0.70] yes; [0.60, 0.61] yes (0.60 <= 0.6); [0.61, 0.62] no; [0.20, 0.30] yes -> 3/4
     d = np.array([[0.59, 0.70], [0.60, 0.61], [0.61, 0.62], [0.20, 0.30]])
     r = fpir(d, threshold=0.6)
-    assert (r.rate, r.count, r.total) == (0.75, 3, 4)
+    assert (r.value, r.count, r.total) == (0.75, 3, 4)
     assert fpir(d, threshold=0.1).count == 0
     # empty slots (inf) never count as candidates
     assert fpir([[np.inf, np.inf]], threshold=0.6).count == 0
 
 
-def test_wilson_interval_hand_values() -> None:
+def test_search_rates_are_metrics_rates_with_wilson_intervals() -> None:
     # 0/10: upper = z^2 / (n + z^2) = 3.8415 / 13.8415 = 0.2775, lower 0
-    zero = RateEstimate.from_counts("x", 0, 10)
-    assert zero.ci_low == 0.0 and zero.ci_high == pytest.approx(0.2775, abs=1e-4)
+    zero = fpir(np.full((10, 1), 0.9), threshold=0.6)
+    assert isinstance(zero, Rate) and zero.count == 0 and zero.total == 10
+    assert zero.ci[0] == 0.0 and zero.ci[1] == pytest.approx(0.2775, abs=1e-4)
     # 5/10: centre 0.5, half-width = 1.96 * sqrt(0.025 + 3.8415/400) / 1.38415 = 0.2634
-    half = RateEstimate.from_counts("x", 5, 10)
-    assert (half.ci_low, half.ci_high) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    with pytest.raises(ValueError):
-        RateEstimate.from_counts("x", 0, 0)
-
-
-def test_daugman_figures() -> None:
-    # Daugman: P1 = 0.001 per comparison -> P_N = 1 - 0.999^N
-    #   N = 200   -> 1 - e^(-0.2001) = 0.1814 (18.1 %)
-    #   N = 2000  -> 1 - e^(-2.001)  = 0.8648 (86 %)
-    #   N = 10000 -> 1 - e^(-10.005) = 0.999955 (99.995 %)
-    p = np.asarray(probability_of_false_candidate(0.001, np.array([200, 2000, 10_000])))
-    np.testing.assert_allclose(p, [0.1814, 0.8648, 0.99995], atol=5e-5)
-    assert round(100 * p[0], 1) == 18.1 and round(100 * p[1]) == 86
-    assert round(100 * p[2], 3) == 99.995
-    assert isinstance(probability_of_false_candidate(0.001, 200), float)
-    # stable for tiny FMR: 1 - (1 - 1e-15)^10 is 1e-14 to 10 digits (the naive form loses it)
-    assert probability_of_false_candidate(1e-15, 10) == pytest.approx(1e-14, rel=1e-10, abs=0)
-    assert probability_of_false_candidate(1.0, 0) == 0.0
-    assert probability_of_false_candidate(1.0, 5) == 1.0
-    with pytest.raises(ValueError):
-        probability_of_false_candidate(1.5, 10)
-
-
-def test_expected_false_candidates() -> None:
-    assert expected_false_candidates(1e-5, 1_000_000) == pytest.approx(10.0)  # 1e-5 * 1e6
-    np.testing.assert_allclose(expected_false_candidates([1e-3, 1e-4], 2000), [2.0, 0.2])
+    half = fpir(np.r_[np.full(5, 0.1), np.full(5, 0.9)], threshold=0.6)
+    assert half.ci == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert str(fpir(np.r_[np.full(2, 0.1), np.full(98, 0.9)], threshold=0.6)) == (
+        "FPIR(T=0.6) = 0.0200 (2/100; 95% CI 0.0055-0.0700)")
+    with pytest.raises(ValueError, match="no searches"):
+        fpir(np.empty((0, 2)), threshold=0.6)
+    with pytest.raises(ValueError, match="threshold"):
+        fpir([[0.5]], threshold=-0.1)
 
 
 def test_recall_at_k() -> None:
