@@ -34,10 +34,10 @@ def threshold(value: Any, *, name: str = "threshold") -> float:
 
     >>> threshold(0.6)
     0.6
-    >>> threshold(-1)
+    >>> threshold(-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: threshold must be one finite number >= 0, a distance (face_recognition's default tolerance is 0.6); got -1
+    ValueError: threshold must be one finite number >= 0, a distance (face_recognition's default tolerance ...
     """
     t = _one_number(value, name, "")
     if not math.isfinite(t) or t < 0:
@@ -95,7 +95,7 @@ def probability(name: str, value: ArrayLike) -> np.ndarray:
     """
     arr = np.asarray(value, dtype=np.float64)
     if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}.")
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!s}.")
     return arr
 
 
@@ -122,10 +122,10 @@ def faceprints(name: str, value: ArrayLike, *, dtype: DTypeLike = np.float64, al
 
     >>> faceprints("probes", [1.0, 2.0], allow_single=True).shape
     (1, 2)
-    >>> faceprints("gallery", [1.0, 2.0])
+    >>> faceprints("gallery", [1.0, 2.0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: gallery must be a 2-D array with one faceprint per row, got shape (2,) (a single faceprint f can be passed as [f])
+    ValueError: gallery must be a 2-D array with one faceprint per row, got shape (2,) (a single faceprint f ...
     """
     arr = np.asarray(value, dtype=dtype)
     if allow_single and arr.ndim == 1:

@@ -99,6 +99,6 @@ def table(rows: Sequence[Any]) -> str:
 
     def render(line: list[str]) -> str:
         first = line[0].ljust(widths[0])
-        return "  ".join([first] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:])])
+        return "  ".join([first] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True)])
 
     return "\n".join([render(header), render(["-" * w for w in widths]), *map(render, cells[1:])])

@@ -558,9 +558,9 @@ def error_rates_at(
     t = _checks.curve_threshold(threshold)
     return ErrorRates.from_counts(
         t,
-        false_matches=np.count_nonzero(nm <= t),
+        false_matches=int(np.count_nonzero(nm <= t)),
         nonmated_count=nm.size,
-        false_non_matches=np.count_nonzero(m > t),
+        false_non_matches=int(np.count_nonzero(m > t)),
         mated_count=m.size,
         confidence=confidence,
     )

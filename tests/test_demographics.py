@@ -12,8 +12,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from facecourse import demographics as dg  # noqa: E402
-from facecourse import errorplots, metrics  # noqa: E402
+from facecourse import demographics as dg
+from facecourse import errorplots, metrics
 
 # ---------------------------------------------------------------------------------------------
 # The hand-made example used below: 1-D "faceprints", so every distance is |x_i - x_j|.
@@ -67,7 +67,8 @@ def test_labels_by_person_one_label_per_person() -> None:
     entries = [entry("p1"), entry("p1"), entry("p2", ethnicity="", gender="male", age=None)]
     assert dg.labels_by_person(entries, "ethnicity") == {"p1": "white", "p2": dg.NOT_REPORTED}
     assert dg.labels_by_person(entries, "gender") == {"p1": "female", "p2": "male"}
-    assert dg.labels_by_person(entries, "age", age_bands=dg.AgeBands((19,), 18, 30)) == {"p1": "20-30", "p2": dg.NOT_REPORTED}
+    bands = dg.AgeBands((19,), 18, 30)
+    assert dg.labels_by_person(entries, "age", age_bands=bands) == {"p1": "20-30", "p2": dg.NOT_REPORTED}
 
 
 def test_labels_by_person_refuses_bad_input() -> None:

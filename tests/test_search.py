@@ -8,9 +8,9 @@ import pytest
 from facecourse.metrics import Rate
 from facecourse.search import (
     MISSING_ID,
-    FaissKind,
     BruteForceIndex,
     FaissIndex,
+    FaissKind,
     SearchResult,
     fnir,
     fpir,
