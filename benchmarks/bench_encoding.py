@@ -55,16 +55,27 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, ensure_mirror, fmt_ratio, fmt_seconds, interleaved, load_average,  # noqa: E402
-                    load_text, machine_info, median, section, write_csv)
+from common import (
+    RESULTS,
+    ensure_mirror,
+    fmt_ratio,
+    fmt_seconds,
+    interleaved,
+    load_average,
+    load_text,
+    machine_info,
+    median,
+    section,
+    write_csv,
+)
 
 THRESHOLD = 0.6
 VARIANTS = ["direct_default_e2e", "direct_512_e2e", "wrapper_e2e_cold", "direct_full", "wrapper_full",
@@ -106,7 +117,7 @@ def _largest(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int
 
 
 def _scale_back(box: tuple[int, int, int, int], scale: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    top, right, bottom, left = (int(round(v / scale)) for v in box)
+    top, right, bottom, left = (round(v / scale) for v in box)
     return max(top, 0), min(right, shape[1]), min(bottom, shape[0]), max(left, 0)
 
 
@@ -317,7 +328,8 @@ def pool_rows(entries: list[Any], manifest: Any, repeats: int) -> tuple[list[dic
             before = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
             result = fp.encode_entries(entries, workers=workers, manifest=manifest)
             after = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-            cpu[name].append(sum(a.ru_utime - b.ru_utime + a.ru_stime - b.ru_stime for a, b in zip(after, before)))
+            pairs = zip(after, before, strict=True)
+            cpu[name].append(sum(a.ru_utime - b.ru_utime + a.ru_stime - b.ru_stime for a, b in pairs))
             return result
         return run
 
@@ -348,7 +360,7 @@ def pool_rows(entries: list[Any], manifest: Any, repeats: int) -> tuple[list[dic
             "images_per_s": len(entries) / t.median(name),
             "speedup_vs_workers1": t.median("workers=1") / t.median(name),
             # CPU seconds obtained / wall seconds: how many cores the run really got on a shared machine
-            "cores_obtained": median(c / w for c, w in zip(cpu[name], t.runs[name])),
+            "cores_obtained": median(c / w for c, w in zip(cpu[name], t.runs[name], strict=True)),
             "cpu_s_per_image": median(cpu[name]) / len(entries),
             "all_runs_s": " ".join(f"{x:.2f}" for x in t.runs[name]),
             "load_start_1min": load_start[0],
@@ -515,7 +527,7 @@ def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str
                 else:
                     out = fra.load_image_file(str(path))
                 dec[name].append(time.perf_counter() - t0)
-            if record.box is None:
+            if record.box is None or record.landmarks68 is None:
                 continue
             for name in (list(enc) if (i + r) % 2 == 0 else list(enc)[::-1]):
                 t0 = time.perf_counter()
@@ -530,7 +542,7 @@ def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str
                     reused = np.array(fra.face_encoder.compute_face_descriptor(image, shape, 1))
                 enc[name].append(time.perf_counter() - t0)
             if r == 0:
-                same_prints += int(np.array_equal(full, reused))
+                same_prints += int(full is not None and np.array_equal(full, reused))
     ref = median(dec["fr.load_image_file"])
     for name, vals in dec.items():
         rows.append({"fix": "decoding (images.load_rgb)", "variant": name, "median_ms": median(vals) * 1e3,
@@ -541,7 +553,8 @@ def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str
         rows.append({"fix": "68-point faceprints reuse the cached detection", "variant": name,
                      "median_ms": median(vals) * 1e3, "ratio_vs_reference": median(vals) / ref,
                      "reference": "encode_array(large)",
-                     "check": f"identical faceprints on {same_prints} of {len(enc['reuse_box_and_landmarks']) // repeats} photos"})
+                     "check": f"identical faceprints on {same_prints} of "
+                              f"{len(enc['reuse_box_and_landmarks']) // repeats} photos"})
     return rows
 
 
@@ -591,7 +604,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         write_csv(rows, args.out_dir / "encoding.csv")
         write_csv(ratio_rows, args.out_dir / "encoding_ratios.csv")
         for r in rows:
-            print(f"  {r['variant']:<20} {r['images_per_s']:6.2f} images/s  median {r['median_ms_per_image']:7.1f} ms/photo")
+            print(f"  {r['variant']:<20} {r['images_per_s']:6.2f} images/s  median {r['median_ms_per_image']:7.1f} "
+                  f"ms/photo")
         for r in ratio_rows:
             print(f"  {r['variant']} / {r['reference']}: {fmt_ratio(r['median_per_photo_ratio'])} per photo "
                   f"(p10-p90 {r['p10_ratio']:.2f}-{r['p90_ratio']:.2f}; totals {fmt_ratio(r['ratio_of_totals'])}) "

@@ -47,9 +47,23 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, dump_json, ensure_mirror, fmt_bytes, fmt_ratio, fmt_seconds,  # noqa: E402
-                    interleaved, load_average, load_text, machine_info, rss_peak_delta, run_isolated, section,
-                    traced_peak, write_csv)
+from common import (
+    RESULTS,
+    dump_json,
+    ensure_mirror,
+    fmt_bytes,
+    fmt_ratio,
+    fmt_seconds,
+    interleaved,
+    load_average,
+    load_text,
+    machine_info,
+    rss_peak_delta,
+    run_isolated,
+    section,
+    traced_peak,
+    write_csv,
+)
 
 TAG = "RESULT "
 SAMPLES_PER_IDENTITY = 4
@@ -70,6 +84,7 @@ def fit_generator() -> dict[str, float]:
     real = faceprints.encode_set(["london_neutral", "london_smiling"])
     s = metrics.mated_and_nonmated(real.embeddings, real.person_ids)
     gen = SyntheticFaceprints().fit(s.mated, s.nonmated)
+    assert gen.between_sd is not None and gen.within_sd is not None  # set by fit()
     return {"between_sd": gen.between_sd, "within_sd": gen.within_sd, "within_scale_sd": gen.within_scale_sd}
 
 
@@ -162,7 +177,7 @@ def check_equal(course: Any, sk: tuple[np.ndarray, np.ndarray, np.ndarray]) -> d
     assert same_fm and same_fnm, "roc_curve and error_rate_curves disagree on the counts"
     assert fmr_diff == 0.0, f"FMR differs by {fmr_diff}"
     assert fnmr_diff < 1e-12, f"FNMR differs by {fnmr_diff}"
-    return {"thresholds_compared": int(len(thr)), "identical_thresholds": same_thresholds,
+    return {"thresholds_compared": len(thr), "identical_thresholds": same_thresholds,
             "identical_counts": same_fm and same_fnm, "max_abs_fmr_diff": fmr_diff, "max_abs_fnmr_diff": fnmr_diff}
 
 
@@ -329,7 +344,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                          f"({fmt_ratio(row['sklearn_over_course'])} the time; identical thresholds and counts at "
                          f"{row['thresholds_compared']:,} thresholds: {row['identical_counts']})")
             if "max_count_diff_vs_exact" in row:
-                extra = f"; vs exact curves at {row['edges_checked']} edges: max count difference {row['max_count_diff_vs_exact']}"
+                extra = (f"; vs exact curves at {row['edges_checked']} edges: "
+                         f"max count difference {row['max_count_diff_vs_exact']}")
             print(f"  {row['case']:<14} {step:<15} {row['pairs']:>14,} pairs  {fmt_seconds(row['seconds']):>9}  "
                   f"peak {fmt_bytes(row['traced_peak_bytes']):>10} traced, {fmt_bytes(row['rss_delta_bytes']):>10} RSS"
                   f"{extra}  [{fmt_seconds(time.perf_counter() - t0)} with set-up]", flush=True)

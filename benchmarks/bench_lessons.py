@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, ensure_mirror, load_average  # noqa: E402
+from common import RESULTS, ROOT, ensure_mirror, load_average
 
 TAG = "RESULT "
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
@@ -52,8 +52,8 @@ STATUS_CELL = ("import json as _j, resource as _r\n"
                "for f in ('ru_utime', 'ru_stime'))\n"
                "print('MEMSTATUS ' + _j.dumps({'cpu': _cpu, **{l.split(':')[0]: int(l.split()[1]) * 1024 for l in "
                "open('/proc/self/status') if l.startswith(('VmPeak', 'VmHWM'))}}))")
-FIELDS = ["lesson", "condition", "seconds", "kernel_cpu_seconds", "kernel_peak_rss_mib", "kernel_peak_virtual_mib", "client_peak_rss_mib",
-          "faceprints_written", "cpus", "load_before", "load_after", "status", "when"]
+FIELDS = ["lesson", "condition", "seconds", "kernel_cpu_seconds", "kernel_peak_rss_mib", "kernel_peak_virtual_mib",
+          "client_peak_rss_mib", "faceprints_written", "cpus", "load_before", "load_after", "status", "when"]
 
 
 def child(notebook: Path) -> None:
@@ -69,7 +69,7 @@ def child(notebook: Path) -> None:
     t0 = time.perf_counter()
     try:
         client.execute()
-    except Exception as err:  # report it in the table, do not hide it
+    except Exception as err:  # noqa: BLE001 - any failure is reported in the table, not hidden
         status = f"failed: {type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}"
     seconds = time.perf_counter() - t0
     peaks: dict[str, int] = {}
@@ -102,12 +102,12 @@ def run(notebook: Path, condition: str, class_cache: Path, work: Path) -> dict[s
         for p in (cache / "faceprints").rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)  # a student's own files are writable
     before_files = count_faceprints(cache)
-    load_before = "%.2f %.2f %.2f" % load_average()
+    load_before = " ".join(f"{x:.2f}" for x in load_average())
     proc = subprocess.run([sys.executable, __file__, "--child", str(notebook)], env=env, cwd=ROOT,
                           stdout=subprocess.PIPE, text=True, check=False)
-    load_after = "%.2f %.2f %.2f" % load_average()
-    row = next((json.loads(line[len(TAG):]) for line in proc.stdout.splitlines() if line.startswith(TAG)),
-               {"status": f"child exited {proc.returncode}"})
+    load_after = " ".join(f"{x:.2f}" for x in load_average())
+    row: dict[str, Any] = next((json.loads(line[len(TAG):]) for line in proc.stdout.splitlines()
+                                if line.startswith(TAG)), {"status": f"child exited {proc.returncode}"})
     row.update(lesson=notebook.stem, condition=condition, faceprints_written=count_faceprints(cache) - before_files,
                cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
                load_before=load_before, load_after=load_after, when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
@@ -127,7 +127,8 @@ def table(path: Path) -> str:
         r = latest.get((lesson, cond))
         if r is None:
             return "not measured"
-        text = f"{float(r['seconds']):.0f} s ({float(r['kernel_cpu_seconds']):.0f} s CPU), {r['kernel_peak_rss_mib']} MiB"
+        text = (f"{float(r['seconds']):.0f} s ({float(r['kernel_cpu_seconds']):.0f} s CPU), "
+                f"{r['kernel_peak_rss_mib']} MiB")
         if cond == "class" and r["faceprints_written"] not in ("0", ""):
             text += f" ({r['faceprints_written']} computed)"
         if r["status"] != "ok":

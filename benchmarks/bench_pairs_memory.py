@@ -36,8 +36,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, fmt_bytes, load_text, rss_peak_delta, run_isolated, traced_peak,  # noqa: E402
-                    write_csv)
+from common import RESULTS, fmt_bytes, load_text, rss_peak_delta, run_isolated, traced_peak, write_csv
 
 TAG = "RESULT "
 
@@ -80,8 +79,8 @@ def child(variant: str, n: int) -> None:
     digest = {"pairs": int(out[2].shape[0] + out[3].shape[0])}
     if variant == "after" and n <= 3000:  # check against the old algorithm (small sizes: both fit easily)
         old = before(x, ids)
-        assert all(np.array_equal(a, b) for a, b in zip(out[2:], old[2:])), "different pairs"
-        assert max(float(np.abs(a - b).max(initial=0)) for a, b in zip(out[:2], old[:2])) < 1e-12
+        assert all(np.array_equal(a, b) for a, b in zip(out[2:], old[2:], strict=True)), "different pairs"
+        assert max(float(np.abs(a - b).max(initial=0)) for a, b in zip(out[:2], old[:2], strict=True)) < 1e-12
         digest["checked_against_before"] = True
     del out
     gc.collect()

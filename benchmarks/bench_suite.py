@@ -43,8 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (RESULTS, ROOT, ensure_mirror, fmt_seconds, load_average, load_text,  # noqa: E402
-                    machine_info, section, write_csv)
+from common import RESULTS, ROOT, ensure_mirror, fmt_seconds, load_average, load_text, machine_info, section, write_csv
 
 TARGETS = {"cold": 600.0, "warm": 180.0}
 SUMMARY_RE = re.compile(r"=+ (.*?(?:passed|failed|error|skipped).*?) in ([\d.]+)s")
@@ -134,9 +133,8 @@ def slowest(log: str) -> list[tuple[float, str, str]]:
             m = DURATION_RE.match(line)
             if m:
                 rows.append((float(m.group(1)), m.group(2), m.group(3).strip()))
-            elif line.startswith("=") or (rows and not line.strip()):
-                if rows:
-                    break
+            elif rows and (line.startswith("=") or not line.strip()):
+                break
     return rows
 
 
@@ -171,14 +169,14 @@ def _known_variants() -> dict[str, str]:
     """Hashed variant keys (as in faceprints.cache_path) of the course's degradations, at 512 px and full size."""
     out: dict[str, str] = {}
     try:
-        from facecourse import degrade, detection
+        from facecourse import degrade
     except Exception:  # noqa: BLE001 - labels are a nicety
         return out
     candidates: list[Any] = []
     for side in (512, None):
         try:
-            candidates += detection.conditions_with_low_light(base_side=side)
-        except Exception:  # noqa: BLE001
+            candidates += degrade.conditions_with_low_light(base_side=side)
+        except Exception:  # noqa: BLE001 - labels are a nicety: the standard conditions will do
             candidates += degrade.conditions(base_side=side)
     for c in candidates:
         out[hashlib.sha256(c.variant.encode()).hexdigest()[:16]] = c.variant

@@ -30,11 +30,11 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -276,10 +276,8 @@ def _blas_text() -> str:
         return "threadpoolctl not installed (pip install -r benchmarks/requirements.txt)"
     import numpy  # noqa: F401 - loads the BLAS so that threadpoolctl can see it
 
-    try:
+    with suppress(ImportError):
         import faiss  # noqa: F401 - loads its OpenMP runtime, so that it is listed too
-    except ImportError:
-        pass
 
     pools = threadpool_info()
     if not pools:

@@ -41,8 +41,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import (RESULTS, ensure_mirror, fmt_bytes, fmt_seconds, load_average, load_text,  # noqa: E402
-                    machine_info, machine_markdown, section)
+from common import (  # noqa: E402
+    RESULTS,
+    ensure_mirror,
+    fmt_bytes,
+    fmt_seconds,
+    load_average,
+    load_text,
+    machine_info,
+    machine_markdown,
+    section,
+)
 
 PARTS = ("encoding", "curves", "search", "suite")
 
@@ -103,7 +112,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def f(row: dict[str, str], key: str, default: float = float("nan")) -> float:
+def num(row: dict[str, str], key: str, default: float = float("nan")) -> float:
+    """The number in a CSV row's column; ``default`` (nan) when the column is missing or not a number."""
     try:
         return float(row[key])
     except (KeyError, TypeError, ValueError):
@@ -155,56 +165,60 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
     # ---- claims
     r = ratio("wrapper_e2e_cold", "direct_512_e2e")
     if r:
-        v = f(r, "median_per_photo_ratio")
+        v = num(r, "median_per_photo_ratio")
         claims.append(("helper package overhead, end to end, same algorithm (encode_entry, cold cache, vs "
                        "load_image_file + 512-px HOG + face_encodings)",
-                       f"{v:.3f}× per photo (median of {r['photos']}; totals {f(r, 'ratio_of_totals'):.3f}×)",
+                       f"{v:.3f}× per photo (median of {r['photos']}; totals {num(r, 'ratio_of_totals'):.3f}×)",
                        "≤ 1.05×", verdict(v <= 1.05)))
     r = ratio("wrapper_full", "direct_full")
     if r:
-        v = f(r, "median_per_photo_ratio")
+        v = num(r, "median_per_photo_ratio")
         claims.append(("helper package overhead on a decoded array, full-size detection (encode_array vs "
-                       "face_locations + face_encodings)", f"{v:.3f}× per photo (totals {f(r, 'ratio_of_totals'):.3f}×)",
+                       "face_locations + face_encodings)", f"{v:.3f}× per photo (totals "
+                                                           f"{num(r, 'ratio_of_totals'):.3f}×)",
                        "≤ 1.05×", verdict(v <= 1.05)))
     r = ratio("wrapper_e2e_cold", "direct_default_e2e")
     if r and enc:
         claims.append(("course pipeline vs face_recognition with its defaults (HOG upsample 1 on 1350 px)",
-                       f"{f(enc['wrapper_e2e_cold'], 'images_per_s'):.2f} vs "
-                       f"{f(enc['direct_default_e2e'], 'images_per_s'):.2f} images/s: "
-                       f"{f(r, 'speedup_of_variant'):.2f}× faster", "faster", verdict(f(r, "speedup_of_variant") > 1)))
+                       f"{num(enc['wrapper_e2e_cold'], 'images_per_s'):.2f} vs "
+                       f"{num(enc['direct_default_e2e'], 'images_per_s'):.2f} images/s: "
+                       f"{num(r, 'speedup_of_variant'):.2f}× faster", "faster",
+                       verdict(num(r, "speedup_of_variant") > 1)))
     r = ratio("direct_512", "direct_full")
     q = next((x for x in quality if x["pipeline_a"] == "direct_512"), None)
     if r:
         extra = ""
         if q:
-            extra = (f"; faceprint of the same photo moves by {f(q, 'same_photo_distance_median'):.4f} (median; max "
-                     f"{f(q, 'same_photo_distance_max'):.4f}); {q['decision_flips_at_0.6']} of "
-                     f"{int(f(q, 'pairs')):,} decisions at 0.6 differ ({q['flips_mated']} mated, {q['flips_nonmated']} "
+            extra = (f"; faceprint of the same photo moves by {num(q, 'same_photo_distance_median'):.4f} (median; max "
+                     f"{num(q, 'same_photo_distance_max'):.4f}); {q['decision_flips_at_0.6']} of "
+                     f"{int(num(q, 'pairs')):,} decisions at 0.6 differ ({q['flips_mated']} mated, "
+                     f"{q['flips_nonmated']} "
                      f"non-mated); false matches {q['false_matches_a']} (512 px) vs {q['false_matches_b']} (1350 px)")
         claims.append(("gain from detecting on a 512-px copy instead of 1350 px (upsample 0 both)",
-                       f"{f(r, 'speedup_of_variant'):.2f}× faster{extra}",
-                       "faster; decisions that change are counted", verdict(f(r, "speedup_of_variant") > 1)))
+                       f"{num(r, 'speedup_of_variant'):.2f}× faster{extra}",
+                       "faster; decisions that change are counted", verdict(num(r, "speedup_of_variant") > 1)))
     if pool:
         w1 = next(x for x in pool if "workers=1" in x["variant"])
         w2 = next(x for x in pool if "workers=2" in x["variant"])
-        sp = f(w2, "speedup_vs_workers1")
+        sp = num(w2, "speedup_vs_workers1")
         cores = ""
         if "cores_obtained" in w2:
-            cores = (f"; cores obtained (CPU s / wall s) {f(w1, 'cores_obtained'):.2f} with 1 worker, "
-                     f"{f(w2, 'cores_obtained'):.2f} with 2; CPU per photo {f(w1, 'cpu_s_per_image') * 1e3:.0f} vs "
-                     f"{f(w2, 'cpu_s_per_image') * 1e3:.0f} ms, so on 2 free cores about "
-                     f"{2 * f(w1, 'cpu_s_per_image') / f(w2, 'cpu_s_per_image'):.2f}× (a projection, not a measurement)")
+            cores = (f"; cores obtained (CPU s / wall s) {num(w1, 'cores_obtained'):.2f} with 1 worker, "
+                     f"{num(w2, 'cores_obtained'):.2f} with 2; CPU per photo {num(w1, 'cpu_s_per_image') * 1e3:.0f} vs "
+                     f"{num(w2, 'cpu_s_per_image') * 1e3:.0f} ms, so on 2 free cores about "
+                     f"{2 * num(w1, 'cpu_s_per_image') / num(w2, 'cpu_s_per_image'):.2f}× (a projection, not a "
+                     f"measurement)")
         claims.append(("two worker processes vs one (encode_entries, cold cache)",
-                       f"{sp:.2f}× (load average {f(w2, 'load_start_1min'):.1f} → {f(w2, 'load_end_1min'):.1f} on "
+                       f"{sp:.2f}× (load average {num(w2, 'load_start_1min'):.1f} → {num(w2, 'load_end_1min'):.1f} on "
                        f"{info['cores'].split()[0]} cores{cores})", "≈ 2× on 2 idle cores",
                        verdict(sp >= 1.8) + ("" if sp >= 1.8 else " (the second core was not free: see load and "
                                                                      "cores obtained)")))
     warm = next((x for x in cache if x["step"].startswith("warm")), None)
     if warm:
         claims.append(("warm cache (encode_entries of every photo again)",
-                       f"{fmt_seconds(f(warm, 'seconds'))} ({f(warm, 'ms_per_image'):.2f} ms per photo; "
-                       f"{f(warm, 'warm_over_cold') * 100:.2f} % of the cold time)", "near zero",
-                       verdict(f(warm, "warm_over_cold") < 0.02)))
+                       f"{fmt_seconds(num(warm, 'seconds'))} ({num(warm, 'ms_per_image'):.2f} ms per photo; "
+                       f"{num(warm, 'warm_over_cold') * 100:.2f} % of the cold time)", "near zero",
+                       verdict(num(warm, "warm_over_cold") < 0.02)))
     inval = [x for x in cache if not x["step"].startswith("warm")]
     if inval:
         ok = all(x["as_expected"] == "True" for x in inval)
@@ -213,39 +227,45 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
                        "steps as expected", "all", verdict(ok)))
     for row in curves:
         if row["step"] == "curves":
-            v = f(row, "sklearn_over_course")
-            claims.append((f"error_rate_curves vs sklearn roc_curve, {row['case']} ({int(f(row, 'pairs')):,} pairs)",
-                           f"sklearn takes {v:.2f}× the time ({fmt_seconds(f(row, 'sklearn_seconds'))} vs "
-                           f"{fmt_seconds(f(row, 'seconds'))}); identical counts at {int(f(row, 'thresholds_compared')):,} "
+            v = num(row, "sklearn_over_course")
+            claims.append((f"error_rate_curves vs sklearn roc_curve, {row['case']} ({int(num(row, 'pairs')):,} pairs)",
+                           f"sklearn takes {v:.2f}× the time ({fmt_seconds(num(row, 'sklearn_seconds'))} vs "
+                           f"{fmt_seconds(num(row, 'seconds'))}); identical counts at "
+                           f"{int(num(row, 'thresholds_compared')):,} "
                            f"thresholds: {row['identical_counts']}", "≥ 1× and identical",
                            verdict(v >= 1.0 and row["identical_counts"] == "True")))
-    for case in sorted({row["case"] for row in curves}, key=lambda c: next(f(r, "n") for r in curves if r["case"] == c)):
+    def case_size(case: str) -> float:
+        return next(num(r, "n") for r in curves if r["case"] == case)
+
+    for case in sorted({row["case"] for row in curves}, key=case_size):
         lib = next((r for r in curves if r["case"] == case and r["step"] == "scores_library"), None)
         chk = next((r for r in curves if r["case"] == case and r["step"] == "scores_chunked"), None)
-        if lib and chk and f(lib, "n") >= 10_000:
-            res = f(chk, "result_bytes")
-            lib_ok = f(lib, "traced_peak_bytes") < 1.6 * res
-            chk_ok = f(chk, "traced_peak_bytes") < 1.6 * res
-            claims.append((f"all-pairs distances, {case} ({int(f(lib, 'pairs')):,} pairs), memory bounded",
-                           f"`metrics.mated_and_nonmated`: {fmt_seconds(f(lib, 'seconds'))}, peak "
-                           f"{fmt_bytes(f(lib, 'traced_peak_bytes'))} ({f(lib, 'traced_peak_bytes') / res:.1f}× the "
-                           f"{fmt_bytes(res)} of distances); in blocks of 1,024 rows (the benchmark's `scores_chunked`, "
-                           f"proposed for `metrics`): {fmt_seconds(f(chk, 'seconds'))}, peak "
-                           f"{fmt_bytes(f(chk, 'traced_peak_bytes'))} ({f(chk, 'traced_peak_bytes') / res:.1f}×)",
+        if lib and chk and num(lib, "n") >= 10_000:
+            res = num(chk, "result_bytes")
+            lib_ok = num(lib, "traced_peak_bytes") < 1.6 * res
+            chk_ok = num(chk, "traced_peak_bytes") < 1.6 * res
+            claims.append((f"all-pairs distances, {case} ({int(num(lib, 'pairs')):,} pairs), memory bounded",
+                           f"`metrics.mated_and_nonmated`: {fmt_seconds(num(lib, 'seconds'))}, peak "
+                           f"{fmt_bytes(num(lib, 'traced_peak_bytes'))} ({num(lib, 'traced_peak_bytes') / res:.1f}× "
+                           f"the "
+                           f"{fmt_bytes(res)} of distances); in blocks of 1,024 rows (the benchmark's "
+                           f"`scores_chunked`, "
+                           f"proposed for `metrics`): {fmt_seconds(num(chk, 'seconds'))}, peak "
+                           f"{fmt_bytes(num(chk, 'traced_peak_bytes'))} ({num(chk, 'traced_peak_bytes') / res:.1f}×)",
                            "peak ≤ 1.6× the distances themselves",
                            verdict(lib_ok) + ("" if lib_ok else " by `mated_and_nonmated`; met in blocks" if chk_ok
                                               else "")))
-    big = [row for row in curves if row["step"] == "histogram" and f(row, "n") >= 50_000]
+    big = [row for row in curves if row["step"] == "histogram" and num(row, "n") >= 50_000]
     for row in big:
-        claims.append((f"{row['case']}: FMR/FNMR histogram over {int(f(row, 'pairs')):,} pairs "
+        claims.append((f"{row['case']}: FMR/FNMR histogram over {int(num(row, 'pairs')):,} pairs "
                        f"(error_counts_histogram, chunk {row.get('chunk_rows', '')})",
-                       f"{fmt_seconds(f(row, 'seconds'))}, peak {fmt_bytes(f(row, 'traced_peak_bytes'))} allocated "
-                       f"({fmt_bytes(f(row, 'rss_delta_bytes'))} resident)", "memory bounded (< 1 GiB)",
-                       verdict(f(row, "rss_delta_bytes") < 2**30)))
+                       f"{fmt_seconds(num(row, 'seconds'))}, peak {fmt_bytes(num(row, 'traced_peak_bytes'))} allocated "
+                       f"({fmt_bytes(num(row, 'rss_delta_bytes'))} resident)", "memory bounded (< 1 GiB)",
+                       verdict(num(row, "rss_delta_bytes") < 2**30)))
     for row in suite:
         claims.append((f"test suite wall time, {row['mode']} cache ({row['pytest_summary']})",
-                       f"{fmt_seconds(f(row, 'wall_s'))} (load {f(row, 'load_start_1min'):.1f} → "
-                       f"{f(row, 'load_end_1min'):.1f})", f"< {fmt_seconds(f(row, 'target_s'))}",
+                       f"{fmt_seconds(num(row, 'wall_s'))} (load {num(row, 'load_start_1min'):.1f} → "
+                       f"{num(row, 'load_end_1min'):.1f})", f"< {fmt_seconds(num(row, 'target_s'))}",
                        verdict(row["target_met"] == "True")))
 
     dates = sorted({x["date"] for x in enc_run + curves_run + suite if x.get("date")})
@@ -273,27 +293,28 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
     for name, rows in (("encoding", enc_run), ("error curves", curves_run)):
         for x in rows:
             what = f", parts: {x['parts']}" if x.get("parts") else ""
-            lines.append(f"- {name} ({x['date']}{what}): {f(x, 'load_start_1min'):.2f} → {f(x, 'load_end_1min'):.2f}")
+            lines.append(f"- {name} ({x['date']}{what}): {num(x, 'load_start_1min'):.2f} → "
+                         f"{num(x, 'load_end_1min'):.2f}")
     for x in suite:
-        lines.append(f"- test suite {x['mode']} ({x.get('date', '')}): {f(x, 'load_start_1min'):.2f} → "
-                     f"{f(x, 'load_end_1min'):.2f}")
+        lines.append(f"- test suite {x['mode']} ({x.get('date', '')}): {num(x, 'load_start_1min'):.2f} → "
+                     f"{num(x, 'load_end_1min'):.2f}")
     if parts:
-        for p in parts:
-            lines.append(f"- run_all part `{p['part']}`: {p['status']}, {fmt_seconds(p['seconds'])}, load "
-                         f"{p['load_start']:.2f} → {p['load_end']:.2f}")
+        for part in parts:
+            lines.append(f"- run_all part `{part['part']}`: {part['status']}, {fmt_seconds(part['seconds'])}, load "
+                         f"{part['load_start']:.2f} → {part['load_end']:.2f}")
     lines.append("")
 
     if enc:
         lines += ["## 1. Encoding pipeline (`bench_encoding.py`, `encoding*.csv`)", "",
                   "| variant | images/s | median ms/photo | p90 ms/photo | what |", "|---|---:|---:|---:|---|"]
-        for v in enc.values():
-            lines.append(f"| `{v['variant']}` | {f(v, 'images_per_s'):.2f} | {f(v, 'median_ms_per_image'):.0f} | "
-                         f"{f(v, 'p90_ms_per_image'):.0f} | {v['description']} |")
+        for e in enc.values():
+            lines.append(f"| `{e['variant']}` | {num(e, 'images_per_s'):.2f} | {num(e, 'median_ms_per_image'):.0f} | "
+                         f"{num(e, 'p90_ms_per_image'):.0f} | {e['description']} |")
         lines += ["", "| variant / reference | median per-photo ratio (p10–p90) | ratio of totals | meaning |",
                   "|---|---:|---:|---|"]
         for r in ratios:
-            lines.append(f"| `{r['variant']}` / `{r['reference']}` | {f(r, 'median_per_photo_ratio'):.3f} "
-                         f"({f(r, 'p10_ratio'):.2f}–{f(r, 'p90_ratio'):.2f}) | {f(r, 'ratio_of_totals'):.3f} | "
+            lines.append(f"| `{r['variant']}` / `{r['reference']}` | {num(r, 'median_per_photo_ratio'):.3f} "
+                         f"({num(r, 'p10_ratio'):.2f}–{num(r, 'p90_ratio'):.2f}) | {num(r, 'ratio_of_totals'):.3f} | "
                          f"{r['meaning']} |")
     if quality:
         lines += ["", "Faceprints of the same photos from two pipelines (distances between the two faceprints of one "
@@ -303,32 +324,35 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
         for q in quality:
             lines.append(
                 f"| `{q['pipeline_a']}` vs `{q['pipeline_b']}` ({q['what_differs']}) | {q['photos_both']} | "
-                f"{q['fta_a']}/{q['fta_b']} | {q['identical_faceprints']} | {f(q, 'same_photo_distance_median'):.4f} / "
-                f"{f(q, 'same_photo_distance_p95'):.4f} / {f(q, 'same_photo_distance_max'):.4f} | "
-                f"{q['decision_flips_at_0.6']} of {int(f(q, 'pairs')):,} ({q['flips_mated']} mated, "
+                f"{q['fta_a']}/{q['fta_b']} | {q['identical_faceprints']} | {num(q, 'same_photo_distance_median'):.4f} "
+                f"/ "
+                f"{num(q, 'same_photo_distance_p95'):.4f} / {num(q, 'same_photo_distance_max'):.4f} | "
+                f"{q['decision_flips_at_0.6']} of {int(num(q, 'pairs')):,} ({q['flips_mated']} mated, "
                 f"{q['flips_nonmated']} non-mated{_direction(q)}) | {q['false_matches_a']}/{q['false_matches_b']} of "
-                f"{int(f(q, 'nonmated_pairs')):,} | {q['false_non_matches_a']}/{q['false_non_matches_b']} of "
+                f"{int(num(q, 'nonmated_pairs')):,} | {q['false_non_matches_a']}/{q['false_non_matches_b']} of "
                 f"{q['mated_pairs']} |")
     if pool:
         lines += ["", "| encode_entries, cold cache | median | images/s | speed-up | cores obtained | CPU ms/photo | "
                   "all runs (s) | load start → end |", "|---|---:|---:|---:|---:|---:|---|---|"]
         for p in pool:
-            lines.append(f"| {p['variant']} ({p['photos']} photos) | {fmt_seconds(f(p, 'median_s'))} | "
-                         f"{f(p, 'images_per_s'):.2f} | {f(p, 'speedup_vs_workers1'):.2f}× | "
-                         f"{f(p, 'cores_obtained'):.2f} | {f(p, 'cpu_s_per_image') * 1e3:.0f} | {p['all_runs_s']} | "
-                         f"{f(p, 'load_start_1min'):.1f} → {f(p, 'load_end_1min'):.1f} |")
+            lines.append(f"| {p['variant']} ({p['photos']} photos) | {fmt_seconds(num(p, 'median_s'))} | "
+                         f"{num(p, 'images_per_s'):.2f} | {num(p, 'speedup_vs_workers1'):.2f}× | "
+                         f"{num(p, 'cores_obtained'):.2f} | {num(p, 'cpu_s_per_image') * 1e3:.0f} | {p['all_runs_s']} "
+                         f"| "
+                         f"{num(p, 'load_start_1min'):.1f} → {num(p, 'load_end_1min'):.1f} |")
     if cache:
         lines += ["", "| cache step | time | recomputed (expected) | as expected |", "|---|---:|---:|---|"]
         for c in cache:
-            lines.append(f"| {c['step']} | {fmt_seconds(f(c, 'seconds'))} | {c['recomputed']} "
+            lines.append(f"| {c['step']} | {fmt_seconds(num(c, 'seconds'))} | {c['recomputed']} "
                          f"({c['expected_recomputed']}) | {c['as_expected']} |")
     fixes = read_csv(out_dir / "encoding_fixes.csv")
     if fixes:
         lines += ["", "Candidate fixes in files the benchmarks do not own, measured on a subset "
-                  "(`encoding_fixes.csv`):", "", "| fix | variant | median | ratio | check |", "|---|---|---:|---:|---|"]
+                  "(`encoding_fixes.csv`):", "",
+                  "| fix | variant | median | ratio | check |", "|---|---|---:|---:|---|"]
         for x in fixes:
-            lines.append(f"| {x['fix']} | `{x['variant']}` | {f(x, 'median_ms'):.1f} ms | "
-                         f"{f(x, 'ratio_vs_reference'):.2f}× `{x['reference']}` | {x['check']} |")
+            lines.append(f"| {x['fix']} | `{x['variant']}` | {num(x, 'median_ms'):.1f} ms | "
+                         f"{num(x, 'ratio_vs_reference'):.2f}× `{x['reference']}` | {x['check']} |")
     if curves:
         lines += ["", "## 2. Error-rate curves (`bench_error_curves.py`, `error_curves.csv`)", "",
                   "SYNTHETIC faceprints above 222 (facecourse.synthetic, fitted to the London Set): used for time and "
@@ -338,20 +362,24 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
         for c in curves:
             note = ""
             if c["step"] == "curves":
-                note = (f"sklearn roc_curve {fmt_seconds(f(c, 'sklearn_seconds'))} "
-                        f"({f(c, 'sklearn_over_course'):.2f}×), peak {fmt_bytes(f(c, 'sklearn_traced_peak_bytes'))} allocated, "
-                        f"{fmt_bytes(f(c, 'sklearn_rss_delta_bytes'))} resident; "
-                        f"identical at {int(f(c, 'thresholds_compared')):,} thresholds: {c['identical_counts']}")
+                note = (f"sklearn roc_curve {fmt_seconds(num(c, 'sklearn_seconds'))} "
+                        f"({num(c, 'sklearn_over_course'):.2f}×), peak "
+                        f"{fmt_bytes(num(c, 'sklearn_traced_peak_bytes'))} allocated, "
+                        f"{fmt_bytes(num(c, 'sklearn_rss_delta_bytes'))} resident; "
+                        f"identical at {int(num(c, 'thresholds_compared')):,} thresholds: {c['identical_counts']}")
             elif c.get("max_count_diff_vs_exact"):
-                note = f"max count difference vs exact curves at {c['edges_checked']} edges: {c['max_count_diff_vs_exact']}"
-            lines.append(f"| {c['case']} | `{c['step']}` | {int(f(c, 'pairs')):,} | {fmt_seconds(f(c, 'seconds'))} | "
-                         f"{fmt_bytes(f(c, 'traced_peak_bytes'))} | {fmt_bytes(f(c, 'rss_delta_bytes'))} | {note} |")
+                note = (f"max count difference vs exact curves at {c['edges_checked']} edges: "
+                        f"{c['max_count_diff_vs_exact']}")
+            lines.append(f"| {c['case']} | `{c['step']}` | {int(num(c, 'pairs')):,} | {fmt_seconds(num(c, 'seconds'))} "
+                         f"| "
+                         f"{fmt_bytes(num(c, 'traced_peak_bytes'))} | {fmt_bytes(num(c, 'rss_delta_bytes'))} | {note} "
+                         f"|")
         if blas:
             lines += ["", "Side measurement (`--blas-side`): the 10k all-pairs distances (BLAS matrix products) "
                       "in subprocesses with `OPENBLAS_CORETYPE` as set and unset (that command only):", ""]
-            for s in sorted({b["setting"] for b in blas}):
-                vals = sorted(f(b, "seconds") for b in blas if b["setting"] == s)
-                lines.append(f"- {s}: median {fmt_seconds(vals[len(vals) // 2])} ({len(vals)} runs)")
+            for setting in sorted({b["setting"] for b in blas}):
+                vals = sorted(num(b, "seconds") for b in blas if b["setting"] == setting)
+                lines.append(f"- {setting}: median {fmt_seconds(vals[len(vals) // 2])} ({len(vals)} runs)")
     search_md = out_dir / "search_scaling.md"
     lines += ["", "## 3. 1:N search (`search_scaling.py`, lesson 04's benchmark)", ""]
     lines.append(f"See `{search_md.name}` (written by `search_scaling.py`)." if search_md.exists()
@@ -360,14 +388,15 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
         lines += ["", "## 4. The whole test suite (`bench_suite.py`, `suite*.csv`)", "",
                   "| run | wall time | target | result | load start → end |", "|---|---:|---:|---|---|"]
         for s in suite:
-            lines.append(f"| {s['mode']} | {fmt_seconds(f(s, 'wall_s'))} | < {fmt_seconds(f(s, 'target_s'))} | "
-                         f"{s['pytest_summary']} | {f(s, 'load_start_1min'):.1f} → {f(s, 'load_end_1min'):.1f} |")
+            lines.append(f"| {s['mode']} | {fmt_seconds(num(s, 'wall_s'))} | < {fmt_seconds(num(s, 'target_s'))} | "
+                         f"{s['pytest_summary']} | {num(s, 'load_start_1min'):.1f} → {num(s, 'load_end_1min'):.1f} |")
         if suite_files:
             cols = [k for k in ("cold_s", "warm_s") if k in suite_files[0]]
             lines += ["", "Slowest files (sum of their tests' times; a notebook is one file):", "",
                       "| file | " + " | ".join(cols) + " | tests |", "|---|" + "---:|" * (len(cols) + 1)]
             for s in suite_files[:15]:
-                lines.append(f"| `{s['file']}` | " + " | ".join(f"{f(s, c, 0.0):.1f}" for c in cols) + f" | {s['tests']} |")
+                times = " | ".join(f"{num(s, c, 0.0):.1f}" for c in cols)
+                lines.append(f"| `{s['file']}` | {times} | {s['tests']} |")
         if suite_cache:
             groups: dict[tuple[str, str], list[dict[str, str]]] = {}
             for s in suite_cache:
@@ -379,8 +408,8 @@ def build_report(out_dir: Path, parts: list[dict[str, Any]] | None = None) -> tu
                 detail = ", ".join(f"{r['variant']}: {r['files']}" for r in rows)
                 lines.append(f"| `{folder}` | {params} | {total} | {detail} |")
     lines.append("")
-    for c, m, t, v in claims:
-        head.append(f"{v.replace('**', ''):>8}  {c}: {m} (target {t})")
+    for claim, measured, target, met in claims:
+        head.append(f"{met.replace('**', ''):>8}  {claim}: {measured} (target {target})")
     short = "\n".join([
         f"Measured {date} (summary: [`results/latest.md`](results/latest.md), every number in `results/*.csv`). "
         f"Machine: {info['CPU']}, {info['cores']}, {info['RAM'].split(',')[0]}; Python {info['Python']}, numpy "
@@ -420,7 +449,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--skip", default="", help="comma-separated parts to leave out")
     ap.add_argument("--search-args", default="", help="extra arguments for search_scaling.py (quoted)")
     ap.add_argument("--out-dir", type=Path, default=None,
-                    help="where CSVs and latest.md go (default: benchmarks/results, or a temporary folder with --quick)")
+                    help="where CSVs and latest.md go (default: benchmarks/results, or a temporary folder with "
+                         "--quick)")
     ap.add_argument("--report-only", action="store_true", help="only rebuild latest.md from the CSVs in --out-dir")
     return ap.parse_args(argv)
 

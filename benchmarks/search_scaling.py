@@ -61,6 +61,8 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +223,7 @@ def fit_generator() -> dict[str, float]:
         ) from exc
     scores = metrics.mated_and_nonmated(real.embeddings, real.person_ids)
     gen = SyntheticFaceprints().fit(scores.mated, scores.nonmated)
+    assert gen.between_sd is not None and gen.within_sd is not None  # set by fit()
     return {"between_sd": gen.between_sd, "within_sd": gen.within_sd,
             "within_scale_sd": gen.within_scale_sd, "n_mated": int(scores.mated.size),
             "n_nonmated": int(scores.nonmated.size), **gen.targets}
@@ -239,8 +242,8 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     import faiss
     import numpy as np
 
-    from facecourse.extrapolation import time_best_of
-    from facecourse.search import BruteForceIndex, FaissIndex, recall_at_k
+    from facecourse.extrapolation import Timing, time_best_of
+    from facecourse.search import BruteForceIndex, FaissIndex, SearchResult, recall_at_k
     from facecourse.synthetic import SyntheticFaceprints
 
     threads, n, k, repeat = cfg["threads"], cfg["size"], cfg["k"], cfg["repeat"]
@@ -258,7 +261,7 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     budget = (mem_available_bytes() or 8 * 2**30) * 0.6
     block = cfg["block_mb"] * 2**20
     rows: list[dict[str, Any]] = []
-    exact = None
+    exact: SearchResult | _Loop | None = None
 
     for method in cfg["methods"]:
         if n > cfg["caps"][method]:
@@ -277,12 +280,14 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
         rss0 = rss_bytes()
         n_q = p.shape[0]
         t0 = time.perf_counter()
+        index: BruteForceIndex | FaissIndex | np.ndarray  # what _warm_up touches; the loop's is the gallery
+        search: Callable[[], SearchResult | _Loop]  # one batch of searches, the call that is timed
         if method in ("numpy_f32", "numpy_f64"):
             dtype = np.float32 if method == "numpy_f32" else np.float64
             index = BruteForceIndex(x.shape[1], dtype=dtype, max_block_bytes=block)
             index.add(x.astype(dtype, copy=True), ids)  # the index owns its copy: measurable
             storage, params, accounted = np.dtype(dtype).name, f"block {cfg['block_mb']} MB", index.memory_bytes
-            search = lambda index=index: index.search(p, k)
+            search = partial(index.search, p, k)
         elif method == "face_distance_loop":
             import face_recognition
 
@@ -290,7 +295,7 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
             n_q = min(LOOP_PROBES, p.shape[0])
             storage, params, accounted = "float64", "Python loop over probes", g64.nbytes + ids.nbytes
 
-            def search(g64=g64, n_q=n_q):
+            def loop_search(g64: np.ndarray = g64, n_q: int = n_q) -> _Loop:
                 out_i = np.empty((n_q, min(k, n)), dtype=np.int64)
                 out_d = np.empty((n_q, min(k, n)))
                 for q in range(n_q):
@@ -300,6 +305,7 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
                     out_i[q], out_d[q] = part[order], d[part[order]]
                 return _Loop(out_d, out_i, ids[out_i])
 
+            search = loop_search
             index = g64
         else:
             kind = method.removeprefix("faiss_")
@@ -319,12 +325,12 @@ def run_size(cfg: dict[str, Any]) -> list[dict[str, Any]]:
                 params = "IndexFlatL2"
             index.add(x, ids)
             storage, accounted = ("PQ 16 B" if kind == "ivfpq" else "float32"), index.memory_bytes
-            search = lambda index=index: index.search(p, k)
+            search = partial(index.search, p, k)
         build_s = time.perf_counter() - t0
         rss1 = rss_bytes()
         _warm_up(method, index, p, k)
         reset_peak_rss()
-        timing = time_best_of(search, repeat=repeat)
+        timing: Timing[SearchResult | _Loop] = time_best_of(search, repeat=repeat)
         peak = peak_rss_bytes()
         result = timing.result
         if method == "numpy_f32":
@@ -420,10 +426,10 @@ def table(rows: list[dict[str, Any]]) -> str:
                       _fmt(r["rss_bytes_per_faceprint"], ".0f"), _fmt(r["search_peak_extra_mb"], ".0f"),
                       _fmt(r["recall_at_k"], ".3f"), _fmt(r["mated_rank1"], ".3f")])
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
-    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
+    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += ["| " + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in
-                              enumerate(zip(line, widths))) + " |" for line in lines]
+                              enumerate(zip(line, widths, strict=True))) + " |" for line in lines]
     return "\n".join(out)
 
 
@@ -530,8 +536,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--max-size", type=int, default=1_000_000,
                     help="largest gallery; sizes are the powers of ten from --min-size up to it (default 10^6)")
     ap.add_argument("--min-size", type=int, default=10_000, help="smallest gallery (default 10^4)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"CSV to write (default {DEFAULT_OUT.relative_to(ROOT)}); "
-                    "the Markdown report goes beside it")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                    help=f"CSV to write (default {DEFAULT_OUT.relative_to(ROOT)}); the Markdown report goes beside it")
     ap.add_argument("--probes", type=int, default=500, help="probes per search batch (default 500)")
     ap.add_argument("--k", type=int, default=10, help="candidate-list length (default 10)")
     ap.add_argument("--repeat", type=int, default=3, help="timings per measurement; the best is kept (default 3)")

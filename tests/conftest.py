@@ -7,9 +7,12 @@ Tests that need to damage or move images work on copies in a temporary folder.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Progress bars off and the network guard on: see facecourse/pytest_plugin.py (loaded by addopts).
 DEFAULT_MIRROR = ROOT.parent / "shared" / "datasets" / "face-research-lab"
+
+
+def load_script(path: Path) -> types.ModuleType:
+    """Import a script that is not in a package (``tools/*.py``, ``benchmarks/*.py``) as the module named
+    like its file, registered in ``sys.modules`` (dataclasses look their module up while a class is built)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python file that can be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def mirror_dir() -> Path:

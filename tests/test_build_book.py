@@ -15,15 +15,16 @@ from pathlib import Path
 import matplotlib
 import nbformat
 import pytest
+
 from conftest import ROOT
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from facecourse import plots  # noqa: E402
+from facecourse import plots
 
 sys.path.insert(0, str(ROOT / "tools"))
-import build_book  # noqa: E402
+import build_book
 
 sys.path.remove(str(ROOT / "tools"))
 
@@ -34,7 +35,7 @@ def test_staging_refuses_an_image_output_it_cannot_verify() -> None:
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=",
                                                                  "text/plain": "Figure: a photo"})]
     nb.cells = [cell]
-    with pytest.raises(build_book.BuildError, match="may show a face.*notebooks.py strip"):
+    with pytest.raises(build_book.BuildError, match=r"may show a face.*notebooks\.py strip"):
         build_book.check_notebook_images(nb, "lessons/99_test.ipynb")
 
 

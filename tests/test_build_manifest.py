@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
+import types
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 from facecourse.manifest import load_manifest
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location("build_manifest", ROOT / "tools" / "build_manifest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _tool() -> types.ModuleType:
+    return load_script(ROOT / "tools" / "build_manifest.py")
 
 
 def test_rebuilding_from_the_mirror_gives_the_committed_manifest(mirror: Path, tmp_path: Path) -> None:

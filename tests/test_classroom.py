@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, git_files
 
+from conftest import ROOT, git_files
 from facecourse.manifest import load_manifest
 
 GUIDE = ROOT / "docs" / "classroom.md"
@@ -87,7 +87,8 @@ def test_pip_resolves_those_local_paths_from_its_working_directory() -> None:
 def test_binder_python_is_one_the_prebuilt_dlib_wheel_supports() -> None:
     runtime = (BINDER / "runtime.txt").read_text().strip()
     match = re.fullmatch(r"python-3\.(\d+)", runtime)
-    assert match and 10 <= int(match.group(1)) <= 14, f"binder/runtime.txt says {runtime!r}; dlib-bin has wheels for 3.10-3.14"
+    assert match and 10 <= int(match.group(1)) <= 14, \
+        f"binder/runtime.txt says {runtime!r}; dlib-bin has wheels for 3.10-3.14"
 
 
 def test_binder_does_not_bake_the_photos_into_the_image() -> None:
@@ -127,8 +128,8 @@ def test_binder_build_resolves_with_dlib_from_the_prebuilt_wheel(tmp_path: Path)
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if k != "FACECOURSE_OFFLINE_GUARD"}  # pip needs the index
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "--disable-pip-version-check",
-         "--quiet", "--report", str(report), "-r", "binder/requirements.txt"],
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
+         "--disable-pip-version-check", "--quiet", "--report", str(report), "-r", "binder/requirements.txt"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
     if result.returncode != 0:
         if os.environ.get("CI") != "true" and any(s in result.stderr for s in _NETWORK_ERRORS):
@@ -291,7 +292,8 @@ def test_the_guides_launch_links_open_files_that_exist() -> None:
     guide = GUIDE.read_text()
     binder = _example_links(guide, "mybinder.org/v2/gh/")
     # the worked example (a real-looking host), not the pattern with HUB / REPO_URL placeholders
-    puller = [u for u in _example_links(guide, "/hub/user-redirect/git-pull?") if "." in urllib.parse.urlsplit(u).netloc]
+    puller = [u for u in _example_links(guide, "/hub/user-redirect/git-pull?")
+              if "." in urllib.parse.urlsplit(u).netloc]
     assert binder and puller, "the guide must give a Binder link and an nbgitpuller link"
     for url in binder:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)

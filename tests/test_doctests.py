@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 import re
 import sys
@@ -29,7 +30,7 @@ FLAGS = doctest.NORMALIZE_WHITESPACE
 
 def run_examples(module: types.ModuleType) -> tuple[doctest.TestResults, int]:
     """Run a module's doctests; return the result and how many ``>>>`` lines its source has."""
-    source = Path(module.__file__).read_text(encoding="utf-8")
+    source = inspect.getsource(module)
     return doctest.testmod(module, optionflags=FLAGS, report=False), len(PROMPT.findall(source))
 
 

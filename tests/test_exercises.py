@@ -15,10 +15,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402
+import notebooks
 
 SOURCES = sorted((ROOT / "exercises" / "source").glob("*.ipynb"))
 

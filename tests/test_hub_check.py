@@ -6,14 +6,12 @@ tests make sure the part that decides pass or fail can fail.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("hub_check", ROOT / "tools" / "hub_check.py")
-hub_check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hub_check)
+from conftest import ROOT, load_script
+
+hub_check = load_script(ROOT / "tools" / "hub_check.py")
 
 
 def notebook(tmp_path: Path) -> Path:

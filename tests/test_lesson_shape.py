@@ -22,20 +22,15 @@ The first tests check the stats tool itself on a hand-made notebook, with hand-c
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
-_spec = importlib.util.spec_from_file_location("lesson_stats", ROOT / "tools" / "lesson_stats.py")
-lesson_stats = importlib.util.module_from_spec(_spec)
-sys.modules["lesson_stats"] = lesson_stats  # dataclasses look their module up while the class is built
-_spec.loader.exec_module(lesson_stats)
+lesson_stats = load_script(ROOT / "tools" / "lesson_stats.py")
 
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 MAX_CORE_MINUTES = 45
@@ -163,7 +158,7 @@ def test_closing_sections_in_order(path: Path) -> None:
     assert all(k == "deeper" for k in order[2:-1]) and order[-1] == "exercise", \
         f"after the self-check only Going-deeper sections, then the exercise: {order}"
     assert "deeper" not in kinds[:first_kp], "Going-deeper sections come after the self-check"
-    kp = "\n".join(c.source for c, k in zip(nb.cells, kinds) if k == "keypoints")
+    kp = "\n".join(c.source for c, k in zip(nb.cells, kinds, strict=True) if k == "keypoints")
     assert re.search(r"^\s*[-*] \S", kp, re.M), "key points are bullets"
 
 
@@ -190,7 +185,8 @@ def test_active_moments_are_well_formed(path: Path) -> None:
         if text.startswith("**Your turn.**"):
             assert "<summary>Solution</summary>" in c.source, f"cell {i}: fold the solution in <details>"
         if text.startswith("**Check by hand.**"):
-            assert "assert" in following.source, f"cell {i}: the next cell asserts the hand-computed number"
+            assert following is not None and "assert" in following.source, \
+                f"cell {i}: the next cell asserts the hand-computed number"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)

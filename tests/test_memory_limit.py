@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -27,14 +28,14 @@ RUN_ALL = os.environ.get("FACECOURSE_MEMLIMIT_NOTEBOOKS", "") == "1"
 
 
 @pytest.fixture
-def limit() -> Limit:
+def limit() -> Iterator[Limit]:
     """A fresh cgroup per test, so that its peak counter is this notebook's alone."""
     with memory_limit(GIB) as lim:
         yield lim
 
 
 @pytest.fixture
-def kernel(limit: Limit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def kernel(limit: Limit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join([str(tmp_path), os.environ.get("JUPYTER_PATH", "")]))
     with limited_kernelspec(limit, tmp_path) as name:
         yield name

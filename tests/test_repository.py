@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from conftest import ROOT, git_files
-
 from facecourse.manifest import load_manifest
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif",

@@ -78,7 +78,7 @@ def entry_problems(markdown: str) -> list[str]:
     """What is missing or malformed in each bibliography entry (an anchor and the lines up to the next)."""
     body = prose(markdown)
     problems = []
-    starts = [m for m in ANCHOR.finditer(body)]
+    starts = list(ANCHOR.finditer(body))
     for k, m in enumerate(starts):
         key = m.group(1)
         end = starts[k + 1].start() if k + 1 < len(starts) else len(body)

@@ -19,10 +19,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
+import course
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,12 @@ that the check bites (a misspelt key and a wrong type are both rejected).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")
@@ -28,9 +29,7 @@ jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "deploy" / "z2jh" / "config.yaml"
 HUB_CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
-_spec = importlib.util.spec_from_file_location("class_sizing", ROOT / "tools" / "class_sizing.py")
-class_sizing = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(class_sizing)
+class_sizing = load_script(ROOT / "tools" / "class_sizing.py")
 
 
 def schema_path() -> Path | None:

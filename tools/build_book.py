@@ -272,7 +272,7 @@ def check_site(out: Path) -> Report:
                 report.problems.append(f"{rel}: {where}={value!r} points to a missing file")
                 continue
             if target.fragment and file.suffix == ".html":
-                ids = parsed.get(file, None)
+                ids = parsed.get(file)
                 if ids is None:
                     continue
                 if urllib.parse.unquote(target.fragment) not in ids.ids:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-NOTICE = ("Private preview built on this machine by tools/build_private_preview.py. It contains photos of consenting research "
-          "participants (Face Research Lab London Set, CC BY 4.0; see sample_images/README.md): "
+NOTICE = ("Private preview built on this machine by tools/build_private_preview.py. It contains photos of consenting "
+          "research participants (Face Research Lab London Set, CC BY 4.0; see sample_images/README.md): "
           "do not commit, publish or share this folder; delete it when done.")
 
 

@@ -240,8 +240,9 @@ def main(argv: list[str]) -> int:
             print("usage: python3 tools/course.py student-copy DIR [--git] [--ref=COMMIT]   (DIR new or empty)")
             return 2
         n = student_copy(Path(args[0]), git="--git" in rest, ref=ref)
+        committed = "; committed as a git repository" if "--git" in rest else ""
         say(f"wrote the student distribution to {args[0]}: {n} files, no exercises/source, "
-            "no INSTRUCTORS.md, no hidden tests (checked)" + ("; committed as a git repository" if "--git" in rest else ""))
+            f"no INSTRUCTORS.md, no hidden tests (checked){committed}")
         return 0
     if command not in {"lab", "test", "fetch", "setup"}:
         print(__doc__)

@@ -205,7 +205,7 @@ class Hub:
         env["PATH"] = f"{proxy_bin}:{env['PATH']}"
         if class_cache is not None:
             env["FCHUB_CLASS_CACHE"] = str(class_cache)
-        self.log = open(base / "hub.log", "ab")
+        self.log = open(base / "hub.log", "ab")  # noqa: SIM115 - open while the hub runs; stop() closes it
         self.proc = subprocess.Popen([str(bin_dir / "jupyterhub"), "-f", str(HUB_CONFIG)], cwd=state, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_up(base)
@@ -248,7 +248,7 @@ class Student:
         self.server_mib = 0.0
 
     def _xsrf(self) -> dict[str, str]:
-        return {"X-XSRFToken": self.http.cookies.get("_xsrf", "")}
+        return {"X-XSRFToken": self.http.cookies.get("_xsrf") or ""}
 
     def login_and_start(self) -> float:
         start = time.monotonic()
@@ -386,10 +386,11 @@ def normalise(texts: list[str], subs: list[tuple[re.Pattern, str]]) -> str:
 
 def compare(name: str, notebook: Path, got: list[list[str]]) -> list[str]:
     subs, problems = sanitizers(), []
-    for i, (want, have) in enumerate(zip(expected_outputs(notebook), got)):
+    for i, (want, have) in enumerate(zip(expected_outputs(notebook), got, strict=True)):
         if want is not None and normalise(want, subs) != normalise(have, subs):
             problems.append(f"{name}: code cell {i} differs from the committed output:\n"
-                            f"  committed: {normalise(want, subs)[:300]!r}\n  hub:       {normalise(have, subs)[:300]!r}")
+                            f"  committed: {normalise(want, subs)[:300]!r}\n  hub:       "
+                            f"{normalise(have, subs)[:300]!r}")
     return problems
 
 
@@ -434,16 +435,17 @@ def check(args: argparse.Namespace) -> int:
     say(f"starting JupyterHub on 127.0.0.1:{args.port} for {len(names)} students "
         f"({'with' if class_cache else 'without'} the class cache; load average {load:.1f}) ...")
     hub = Hub(base, bin_dir, proxy_bin, images, class_cache, names, args.port)
+    running: Hub | None = hub  # stopped at the end, unless measure() takes it over
     try:
         students = [Student(hub, n) for n in names]
         with futures.ThreadPoolExecutor(len(students)) as pool:
             started = list(pool.map(lambda s: s.login_and_start(), students))
         say("logged in and started through the hub: " + ", ".join(
-            f"{s.name} {t:.1f} s (server {s.server_mib:.0f} MiB)" for s, t in zip(students, started)))
+            f"{s.name} {t:.1f} s (server {s.server_mib:.0f} MiB)" for s, t in zip(students, started, strict=True)))
         # every student runs the lesson in their own server, all at the same time
         with futures.ThreadPoolExecutor(len(students)) as pool:
             runs = list(pool.map(lambda s: s.run_notebook(lesson), students))
-        for s, (outputs, seconds) in zip(students, runs):
+        for s, (outputs, seconds) in zip(students, runs, strict=True):
             found = compare(s.name, lesson, outputs)
             problems += found
             say(f"{s.name}: {lesson.name} ran in {seconds:.1f} s ({s.rss_mib:.0f} MiB held by the student's "
@@ -456,9 +458,10 @@ def check(args: argparse.Namespace) -> int:
                 problems.append(f"{s.name}: no faceprints in their own cache {own}")
         if len(students) > 1:
             a, b = students[0], students[1]
+            home_a = str(Path(pwd.getpwnam(a.name).pw_dir))
             probe_nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                   "source": "import os\ntry:\n    os.listdir(%r)\n    print('READABLE')\nexcept PermissionError:\n    print('DENIED')"
-                                   % str(Path(pwd.getpwnam(a.name).pw_dir))}],
+                                   "source": f"import os\ntry:\n    os.listdir({home_a!r})\n    print('READABLE')\n"
+                                             "except PermissionError:\n    print('DENIED')"}],
                         "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
             tmp = base / "probe.ipynb"
             tmp.write_text(json.dumps(probe_nb))
@@ -473,13 +476,13 @@ def check(args: argparse.Namespace) -> int:
             problems.append("the class cache changed while students worked")
         if args.measure:
             measure(args, base, bin_dir, proxy_bin, images, class_cache, names, hub, students)
-            hub = None
+            running = None
         else:
             for s in students:
                 s.stop_server()
     finally:
-        if hub is not None:
-            hub.stop()
+        if running is not None:
+            running.stop()
     for p in problems:
         say("PROBLEM: " + p)
     say("hub check " + ("FAILED" if problems else "passed"))

@@ -43,9 +43,9 @@ import platform
 import re
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import nbformat
 
@@ -198,7 +198,7 @@ def lesson_stats(path: Path | str, factories: set[str] | None = None) -> LessonS
     nb = nbformat.read(path, as_version=4)
     factories = _widget_factories() if factories is None else factories
     s = LessonStats(lesson=path.stem, code_sha256=code_hash(nb))
-    for i, (cell, (kind, title)) in enumerate(zip(nb.cells, cell_sections(nb))):
+    for i, (cell, (kind, _title)) in enumerate(zip(nb.cells, cell_sections(nb), strict=True)):
         if cell.cell_type == "markdown":
             for head in _HEADING.findall(cell.source):
                 s.sections.append(head)
@@ -256,7 +256,7 @@ def measure(path: Path, timeout: int = 1800) -> dict[str, str]:
     client.execute()
     total = time.perf_counter() - start
     core = deeper = 0.0
-    for cell, (kind, _) in zip(work.cells, cell_sections(work)):
+    for cell, (kind, _) in zip(work.cells, cell_sections(work), strict=True):
         timing = cell.get("metadata", {}).get("execution", {})
         if cell.cell_type != "code" or "iopub.execute_input" not in timing:
             continue

@@ -50,7 +50,8 @@ def rubric_block(guide: str, number: str, question: int) -> str:
                   if re.match(rf"\*\*Rubric — Exercise {number}, Q{question}\b", line)), None)
     if start is None:
         raise KeyError(f"INSTRUCTORS.md has no '**Rubric — Exercise {number}, Q{question}' heading")
-    block, in_table = [], False
+    block: list[str] = []
+    in_table = False
     for line in lines[start:]:
         if line.startswith("|"):
             in_table = True
@@ -154,7 +155,8 @@ def round_trip(keep: bool = False) -> int:
     for student in ("solutions", "blank"):
         nbgrader(course, "db", "student", "add", student)
     for name in exercises:
-        for student, src in (("solutions", course / "source" / name / f"{name}.ipynb"), ("blank", snapshot / f"{name}.ipynb")):
+        for student, src in (("solutions", course / "source" / name / f"{name}.ipynb"),
+                             ("blank", snapshot / f"{name}.ipynb")):
             (course / "submitted" / student / name).mkdir(parents=True)
             shutil.copy(src, course / "submitted" / student / name / f"{name}.ipynb")
         if nbgrader(course, "generate_assignment", name, "--create", "--force").returncode:
@@ -165,8 +167,9 @@ def round_trip(keep: bool = False) -> int:
             continue
         ours, theirs = comparable(snapshot / f"{name}.ipynb"), comparable(generated)
         if len(ours) != len(theirs):
-            problems.append(f"{name}: nbgrader's student version has {len(theirs)} cells, exercises/release {len(ours)}")
-        for k, (a, b) in enumerate(zip(ours, theirs)):
+            problems.append(f"{name}: nbgrader's student version has {len(theirs)} cells, exercises/release "
+                            f"{len(ours)}")
+        for k, (a, b) in enumerate(zip(ours, theirs, strict=False)):  # a different cell count is reported above
             if a != b:
                 problems.append(f"{name}: cell {k} ({a[2].get('grade_id')}) differs from nbgrader's student version")
     for student in ("solutions", "blank"):

@@ -12,8 +12,8 @@ carry a face: a face drawn in an output is a copy of a photo. `execute` re-runs 
 with progress bars off (FACECOURSE_PROGRESS=0, as the tests do) and removes every image output
 that may draw a face, keeping the figure's one-line alt text; the only images kept are the
 face-free charts that facecourse.plots.show emitted as deterministic SVG and marked, once the
-mark is verified (see strip_images). Every notebook written gets the python3 kernelspec. Student versions of the exercises are
-generated from the solution sources by `release`, never edited by hand (nbgrader's rules:
+mark is verified (see strip_images). Every notebook written gets the python3 kernelspec. Student versions of the
+exercises are generated from the solution sources by `release`, never edited by hand (nbgrader's rules:
 a solution region becomes `raise NotImplementedError()`, a written answer "YOUR ANSWER HERE",
 hidden tests are removed, outputs cleared).
 """
@@ -52,7 +52,7 @@ def strip_images(nb: nbformat.NotebookNode) -> int:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        kept = []
+        kept: list[nbformat.NotebookNode] = []
         for out in cell.get("outputs", []):
             data = out.get("data")
             if data is not None:

@@ -9,17 +9,18 @@ that nothing but the documented image download ever uses the network.
 import ipaddress
 import os
 import socket
+from typing import Any
 
 if os.environ.get("FACECOURSE_OFFLINE_GUARD") == "1":
     _connect = socket.socket.connect
     _connect_ex = socket.socket.connect_ex
 
-    def _allowed(sock: socket.socket, address: object) -> bool:
+    def _allowed(sock: socket.socket, address: Any) -> bool:
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             return True  # Unix sockets and the like are local
         host = address[0] if isinstance(address, tuple) else address
         try:
-            return ipaddress.ip_address(host).is_loopback
+            return ipaddress.ip_address(str(host)).is_loopback
         except ValueError:
             return host == "localhost"
 
@@ -27,12 +28,13 @@ if os.environ.get("FACECOURSE_OFFLINE_GUARD") == "1":
         return OSError(f"Network access to {address!r} blocked: the course must run without the network "
                        "(only the documented image download may use it, and the tests use a local mirror).")
 
-    def connect(self, address):  # type: ignore[no-untyped-def]
+    # Unannotated on purpose: they replace socket.socket's own methods, whose signatures typeshed gives.
+    def connect(self, address):
         if not _allowed(self, address):
             raise _refuse(address)
         return _connect(self, address)
 
-    def connect_ex(self, address):  # type: ignore[no-untyped-def]
+    def connect_ex(self, address):
         if not _allowed(self, address):
             raise _refuse(address)
         return _connect_ex(self, address)
