@@ -257,13 +257,12 @@ def verify_audit_log(where: HasFolder | Path | str, *, expected_head: str | None
         prev = _line_hash(line)
         hashes.append(prev)
     head = log._read_head()
-    if lines or head:
-        if head.get("lines") != len(lines) or head.get("last") != prev:
-            problems.append(f"the head file records {head.get('lines')} line(s) ending in "
-                            f"{str(head.get('last'))[:16]}..., the log has {len(lines)} ending in {prev[:16]}...: "
-                            "lines were removed (at the end, if the chain above is intact) or the head file "
-                            "was changed")
-    if expected_head is not None and expected_head not in hashes and not (expected_head == GENESIS):
+    if (lines or head) and (head.get("lines") != len(lines) or head.get("last") != prev):
+        problems.append(f"the head file records {head.get('lines')} line(s) ending in "
+                        f"{str(head.get('last'))[:16]}..., the log has {len(lines)} ending in {prev[:16]}...: "
+                        "lines were removed (at the end, if the chain above is intact) or the head file "
+                        "was changed")
+    if expected_head is not None and expected_head not in hashes and expected_head != GENESIS:
         problems.append(f"the head you kept ({expected_head[:16]}...) is not in the chain any more: "
                         "the log was cut short or rewritten")
     return AuditCheck(len(lines), prev, tuple(problems))
@@ -343,10 +342,10 @@ def audit_summary(records: Iterable[dict[str, Any]], *, office_hours: tuple[int,
         purposes["case reference" if has_case else f"other: {r['purpose']}"] += 1
         if r.get("results"):
             hits[(r["user"], r["results"][0])] += 1  # the entry the search ranked first
-    by_user = sorted(((u, *v) for u, v in stats.items()), key=lambda row: (-row[1], row[0]))
+    by_user = sorted(((u, n, res, o, w) for u, (n, res, o, w) in stats.items()), key=lambda row: (-row[1], row[0]))
     return AuditSummary(
         searches=len(searches),
-        by_user=[(u, n, res, o, w) for u, n, res, o, w in by_user],
+        by_user=by_user,
         by_organisation=sorted(orgs.items(), key=lambda kv: (-kv[1], kv[0])),
         by_purpose_kind=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
         outside_hours=sorted(((u, v[2]) for u, v in stats.items() if v[2]), key=lambda kv: (-kv[1], kv[0])),

@@ -395,11 +395,11 @@ class FaceIndex:
         if len(got) and len(self._optout):
             d = pairwise_distances(x, self._optout).min(axis=1)
             blocked = d <= self.opt_out_threshold
-            report.blocked_by_opt_out = [(e.file_id, float(v)) for e, v, b in zip(got, d, blocked) if b]
+            report.blocked_by_opt_out = [(e.file_id, float(v)) for e, v, b in zip(got, d, blocked, strict=True) if b]
             if blocked.any():  # screening needed their faceprint; do not keep it
-                purge = privacy.purge_images(e.sha256 for e, b in zip(got, blocked) if b)
+                purge = privacy.purge_images(e.sha256 for e, b in zip(got, blocked, strict=True) if b)
                 report.screened_and_deleted = purge.deleted
-        keep = [e for e, b in zip(got, blocked) if not b]
+        keep = [e for e, b in zip(got, blocked, strict=True) if not b]
         if keep:
             collected = iso(self.clock())
             first = int(self._meta["next_id"])
@@ -429,9 +429,10 @@ class FaceIndex:
         result = self._search.search(probes, k=k)
         by_id = {e.id: e.provenance for e in self._entries}
         out = []
-        for dist, ids in zip(result.distances, result.ids):
+        for dist, ids in zip(result.distances, result.ids, strict=True):
             ok = dist <= threshold
-            out.append([Match(r + 1, float(d), by_id[int(i)]) for r, (d, i) in enumerate(zip(dist[ok], ids[ok]))])
+            near = zip(dist[ok], ids[ok], strict=True)
+            out.append([Match(r + 1, float(d), by_id[int(i)]) for r, (d, i) in enumerate(near)])
         return out
 
     def search(self, probe: Any, *, user: str, purpose: str, threshold: float | None = None,
@@ -463,7 +464,7 @@ class FaceIndex:
         tokens = {e.provenance.entry_id: e.token for e in self._entries}
         self.log.append([{"kind": kind, "time": iso(self.clock()), "user": u, "purpose": p, "threshold": t,
                           "k": k, "n_results": len(r), "results": [tokens[m.provenance.entry_id] for m in r]}
-                         for u, p, r in zip(users, purposes, results)])
+                         for u, p, r in zip(users, purposes, results, strict=True)])
         return results
 
     def save_results(self, matches: Sequence[Match], name: str) -> Path:
@@ -486,7 +487,7 @@ class FaceIndex:
         self._search.remove_ids(ids)  # zeroes the rows in the search index's buffer
         self._faceprints[drop] = 0  # and in ours, before compacting
         self._faceprints = np.ascontiguousarray(self._faceprints[~drop])
-        self._entries = [e for e, d in zip(self._entries, drop) if not d]
+        self._entries = [e for e, d in zip(self._entries, drop, strict=True) if not d]
         rewritten = self.save()  # rewrite first: the new sidecars no longer list the person
         purged = privacy.purge_images(set(hashes))  # then every other file derived from their photos
         seq = self.log.append([{"kind": kind, "time": iso(self.clock()), "user": user, "purpose": purpose,
@@ -519,7 +520,7 @@ class FaceIndex:
             raise CourseError(f"No opt-out with token '{token}'; see index.opt_outs.")
         self._optout[~keep] = 0
         self._optout = np.ascontiguousarray(self._optout[keep])
-        self._optout_records = [r for r, k in zip(self._optout_records, keep) if k]
+        self._optout_records = [r for r, k in zip(self._optout_records, keep, strict=True) if k]
         self.save()
         self.log.append([{"kind": "opt_out_removed", "time": iso(self.clock()), "user": user,
                           "purpose": "opt-out withdrawn", "n_opted_out": -1}])
@@ -740,10 +741,10 @@ def verify_erasure(index: FaceIndex, new_photos: Any, traces: Traces, *, referen
     t = _checks.threshold(index.threshold if threshold is None else threshold)
     results = index.search_batch(probes, users=user, purposes=f"erasure check {reference}", threshold=t,
                                  k=None, kind="erasure_check")
-    roots = [config.cache_dir()] if roots is None else [Path(r) for r in roots]
-    scanned = _files(roots)
+    folders = [config.cache_dir()] if roots is None else [Path(r) for r in roots]
+    scanned = _files(folders)
     keep = {Path(p).resolve() for p in allowed}
-    hits = find_residual_copies(traces.patterns(), roots)
+    hits = find_residual_copies(traces.patterns(), folders)
     residues = tuple(_relative(p) for p in hits if p.resolve() not in keep)
     kept = tuple(_relative(p) for p in hits if p.resolve() in keep)
     return ErasureCheck(len(probes), t, tuple(m for r in results for m in r),
@@ -903,7 +904,7 @@ class Sandbox:
         self._previous = os.environ.get("FACECOURSE_CACHE_DIR")
         self.path = Path(tempfile.mkdtemp(prefix="facecourse-sandbox-"))
         os.environ["FACECOURSE_CACHE_DIR"] = str(self.path)
-        for entry, record in zip(encoded.entries, encoded.records):
+        for entry, record in zip(encoded.entries, encoded.records, strict=True):
             _save(cache_path(entry.sha256, params), record)  # same layout, now under the sandbox
         self.copied = len(encoded.records)
 

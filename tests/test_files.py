@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_the_temporary_file_is_in_the_same_folder_and_replaced_in_one_step(tmp_p
     real = os.replace
 
     def spy(src, dst):
-        seen.append((os.fspath(src), os.fspath(dst), open(src, "rb").read(), open(dst, "rb").read()))
+        seen.append((os.fspath(src), os.fspath(dst), Path(src).read_bytes(), Path(dst).read_bytes()))
         real(src, dst)
 
     target = tmp_path / "a.txt"
@@ -79,7 +80,7 @@ def test_a_read_only_folder_is_an_error_that_says_how_to_fix_it(tmp_path, monkey
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(os, "open", refused)
-    with pytest.raises(FileWriteError, match="not writable by you.*FACECOURSE_CACHE_DIR"):
+    with pytest.raises(FileWriteError, match=r"not writable by you\..*FACECOURSE_CACHE_DIR"):
         write_atomic(tmp_path / "a.txt", b"data")
     assert list(tmp_path.iterdir()) == []
 

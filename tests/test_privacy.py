@@ -45,10 +45,11 @@ def build_derived_data(m) -> tuple[list, list[bytes]]:
                {PERSON, "london-001", "london-002", "london-004"}]
     encoded = faceprints.encode_entries(entries, workers=1)
     faceprints.encode_variants(entries[:2], [Degradation("blur", 4)], workers=1)
-    index = np.vstack([r.encoding.astype(np.float32) for r in encoded.records])
+    assert not encoded.failures
+    index = encoded.embeddings.astype(np.float32)
     privacy.write_derived(config.cache_dir() / "indexes" / "demo.npy", index.tobytes(), [e.sha256 for e in entries])
     mine = [e for e in entries if e.person_id == PERSON]
-    records = [r for e, r in zip(encoded.entries, encoded.records) if e.person_id == PERSON]
+    records = [r for e, r in zip(encoded.entries, encoded.records, strict=True) if e.person_id == PERSON]
     return mine, person_fingerprints(records, [dataset.read_bytes(e, manifest=m) for e in mine])
 
 
@@ -87,6 +88,16 @@ def test_the_check_catches_a_broken_purge(course: Path, monkeypatch: pytest.Monk
 def test_withdrawing_an_unknown_person_is_explained(course: Path) -> None:
     with pytest.raises(Exception, match="No person 'nobody'"):
         rights.withdraw_consent("nobody")
+
+
+def test_a_withdrawal_is_recorded_once_and_returns_every_photo_of_the_person(course: Path) -> None:
+    first = privacy.record_withdrawal(PERSON, note="by email", when="2026-12-01")
+    assert first and {e.person_id for e in first} == {PERSON}
+    again = privacy.record_withdrawal(PERSON, note="again")  # already revoked: its rows still come back
+    assert [e.file_id for e in again] == [e.file_id for e in first]
+    assert config.revocations_path().read_text().splitlines() == ["person_id,date,note",
+                                                                  f"{PERSON},2026-12-01,by email"]
+    assert privacy.delete_photos([]) == []
 
 
 def test_write_derived_refuses_files_outside_the_cache(course: Path, tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from facecourse import audit, config, faceprints, privacy, rights
+from facecourse.audit import StepClock
 from facecourse.errors import ConsentRevokedError, CourseError, NotInManifestError
 from facecourse.manifest import load_manifest
-from facecourse.audit import StepClock
 from facecourse.rights import FaceIndex
 
 LONDON = [f"london-{i:03d}" for i in range(1, 5)]
@@ -56,7 +56,9 @@ def course(isolated: Path, warm_cache: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def fp(m, file_id: str) -> np.ndarray:
-    return faceprints.encode_entry(m[file_id]).encoding
+    encoding = faceprints.encode_entry(m[file_id]).encoding
+    assert encoding is not None, f"no face found in {file_id}"
+    return encoding
 
 
 def new_index(m, people=LONDON, kind="neutral", **kw) -> FaceIndex:
@@ -255,7 +257,7 @@ def test_erasure_by_photo_removes_what_the_photo_matches(course) -> None:
 
 def test_erased_entries_can_no_longer_be_linked_from_the_log(course) -> None:
     m = course
-    index, traces, new_photo = build_and_use(m)
+    index, _, _ = build_and_use(m)
     token = audit.read_audit_log(index)[1]["results"][0]  # line 0 is the enrolment
     assert token in (index.folder / "entries.json").read_text()
     rights.erase_subject(index, "london-003", reference="ERASE-1")
@@ -269,7 +271,7 @@ def test_erased_entries_can_no_longer_be_linked_from_the_log(course) -> None:
 
 def test_withdrawing_consent_deletes_the_index_files_too(course) -> None:
     """The course's general erasure finds the index through its .sources sidecars."""
-    index, traces, _ = build_and_use(course)
+    _, traces, _ = build_and_use(course)
     rights.withdraw_consent("london-003", note="test")
     assert residues(traces) == []
     with pytest.raises(CourseError, match="consent withdrawal"):
