@@ -87,7 +87,7 @@ def _options(args: list[str], names: set[str]) -> dict[str, list[str]] | None:
     if len(args) % 2:
         return None
     out: dict[str, list[str]] = {}
-    for name, value in zip(args[::2], args[1::2]):
+    for name, value in zip(args[::2], args[1::2], strict=True):  # even length checked above
         if name not in names:
             return None
         out.setdefault(name, []).append(value)
