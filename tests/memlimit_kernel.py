@@ -27,7 +27,7 @@ import resource
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,10 +123,8 @@ def _make_v1(limit: int) -> Path | None:
 
 
 def _remove(folder: Path) -> None:
-    try:
+    with suppress(OSError):
         folder.rmdir()  # a cgroup folder is removed with rmdir once no process is in it
-    except OSError:
-        pass
 
 
 @contextmanager
