@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
             report = withdraw_consent(args[0], note=" ".join(args[1:]))
             print(report)
         elif command == "build-class-cache" and args:
-            from .classcache import build
+            from .classcache_build import build
 
             options = _options(args[1:], {"--workers", "--seed"})
             if options is None:

@@ -1,4 +1,4 @@
-"""A class cache: every faceprint the lessons and exercises need, computed once for a whole class.
+"""Reading the class cache: faceprints computed once for a whole class, used only when verified.
 
 On a shared server (JupyterHub) each student has their own cache (``FACECOURSE_CACHE_DIR``), and
 without help every student's first run of lesson 01 computes the same thousands of faceprints
@@ -6,8 +6,8 @@ again. Instead the instructor runs, once::
 
     python -m facecourse build-class-cache /srv/facecourse-class-cache
 
-and every student's server gets ``FACECOURSE_CLASS_CACHE=/srv/facecourse-class-cache``, mounted
-read-only. A student's kernel then looks for a faceprint in their own cache, then in the class
+(:func:`facecourse.classcache_build.build`) and every student's server gets
+``FACECOURSE_CLASS_CACHE=/srv/facecourse-class-cache``, mounted read-only. A student's kernel then looks for a faceprint in their own cache, then in the class
 cache, and computes it only when neither has it. It writes only to its own cache.
 
 The folder is laid out exactly like a student's cache (``faceprints/<key>/<image sha256>[--<variant>].npz``,
@@ -31,6 +31,9 @@ for students; the build makes every file read-only).
 :func:`purge` (called by ``python -m facecourse withdraw PERSON`` when ``FACECOURSE_CLASS_CACHE`` is
 set and writable) deletes a withdrawn person's files and records the withdrawal in the index.
 
+This module only reads the class cache (and purges it when someone withdraws consent): it opens
+no photo and runs no dlib. Building it is :mod:`facecourse.classcache_build`.
+
 Only faceprints are shared. Lesson 06's search index is each student's own working state (they
 erase entries from it) and stays in their own cache; lesson 01's detector timings are measured
 live, not cached.
@@ -43,206 +46,53 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 from . import config
 from ._files import write_atomic
 from .errors import CourseError
-from .manifest import Manifest, ManifestEntry, load_manifest
+from .manifest import load_manifest
 from .progress import progress
 
 INDEX_NAME = "index.json"
 FORMAT = 1
+
+T = TypeVar("T")
 
 
 class ClassCacheWarning(UserWarning):
     """A class-cache file was not used (stale, damaged or withdrawn): the kernel computes locally."""
 
 
-# --------------------------------------------------------------------------- what the course needs
+# --------------------------------------------------------------------------- the folder and its index
 
 
-@dataclass(frozen=True)
-class Job:
-    """One batch of faceprints a lesson or exercise computes: photos x parameters x changed copies."""
-
-    name: str
-    used_by: str
-    entries: tuple[ManifestEntry, ...]
-    params: Any  # faceprints.EncodingParams
-    transforms: tuple[Any, ...] = ()  # faceprints.Transform; empty: the photos as published
-
-    @property
-    def files(self) -> int:
-        return len(self.entries) * max(1, len(self.transforms))
-
-    def variants(self) -> list[str]:
-        return [t.variant for t in self.transforms] or [""]
-
-
-def course_jobs(manifest: Manifest | None = None) -> list[Job]:
-    """Every ``encode_set`` / ``encode_entries`` / ``encode_variants`` call of the lessons and exercises.
-
-    Found by reading the notebooks (their default settings); keep it in step with them. The
-    benchmark ``benchmarks/bench_lessons.py`` counts the faceprints each lesson still computes
-    with the class cache in place, which shows when this list has fallen behind.
-    """
-    from . import degrade, detection
-    from .faceprints import DEFAULT_PARAMS, EncodingParams
-
-    m = manifest or load_manifest()
-    london = m.photos(["london_neutral", "london_smiling"])
-    neutral = m.photos("london_neutral")
-    n_people = 51  # lessons 01 and 03: N_PEOPLE = 51, every second participant
-    people = neutral[:: max(1, len(neutral) // n_people)][:n_people]
-    conditions = detection.conditions_with_low_light()
-    assert {c.variant for c in degrade.conditions()} <= {c.variant for c in conditions}
-    return [
-        Job("every photo as published", "lessons 00-06, exercises 02-05", tuple(m.photos()), DEFAULT_PARAMS),
-        Job("London photos, 68-point landmark model", "lesson 02", tuple(london), EncodingParams(landmark_model="large")),
-        # lesson 02 draws 10 people at random for this; computing all London photos keeps the
-        # class cache right whatever the draw (about 1 s per photo, once).
-        Job("London photos, num_jitters=10", "lesson 02", tuple(london), EncodingParams(num_jitters=10)),
-        Job(f"{len(people)} neutral photos x {len(conditions)} degradations", "lessons 01 and 03, exercise 01",
-            tuple(people), DEFAULT_PARAMS, tuple(conditions)),
-    ]
-
-
-# --------------------------------------------------------------------------- building
-
-
-def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequence[Job] | None = None,
-          workers: int | None = None, seeds: Sequence[Path | str] = ()) -> dict[str, Any]:
-    """Compute every faceprint of ``jobs`` (default: :func:`course_jobs`) into ``folder``, then index it.
-
-    Files already in ``folder`` whose hash matches the old index are kept (a rebuild after a
-    library upgrade or a new lesson computes only what changed); files no job produces are
-    deleted. The index is written last and atomically, so a kernel never sees half a build.
-    ``seeds`` are course caches you trust (e.g. your own ``.facecourse-cache`` after running the
-    lessons): a faceprint file found there under the same key and name is the same computation,
-    and is copied instead of recomputed. Returns the index.
-    """
-    from . import faceprints
-
-    root = Path(folder).expanduser().resolve()
-    m = manifest or load_manifest()
-    jobs = list(course_jobs(m) if jobs is None else jobs)
-    root.mkdir(parents=True, exist_ok=True)
-    if not os.access(root, os.W_OK):
-        raise CourseError(f"Cannot write to {root}: build the class cache as the user who owns that folder.")
-    old = _read_index(root) or {}
-    saved = {k: os.environ.get(k) for k in ("FACECOURSE_CACHE_DIR", "FACECOURSE_CLASS_CACHE")}
-    os.environ["FACECOURSE_CACHE_DIR"] = str(root)  # the computing functions write where the cache is
-    os.environ.pop("FACECOURSE_CLASS_CACHE", None)  # never read another class cache while building
-    try:
-        _drop_unverified(root, old)
-        _copy_seeds(root, jobs, [Path(s).expanduser().resolve() for s in seeds])
-        for job in progress(jobs, desc="Building the class cache", unit="step"):
-            if job.transforms:
-                faceprints.encode_variants(job.entries, job.transforms, job.params, workers=workers, manifest=m)
-            else:
-                faceprints.encode_entries(job.entries, job.params, workers=workers, manifest=m)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    files: dict[str, dict[str, Any]] = {}
-    wanted = [(job, e, v) for job in jobs for e in job.entries for v in job.variants()]
-    for job, entry, variant in progress(wanted, desc="Hashing the class cache", unit="file"):
-        rel = faceprints.cache_relpath(entry.sha256, job.params, variant)
-        path = root / rel
-        if not path.exists():
-            raise CourseError(f"The build did not produce {rel}; the class cache is incomplete. Run it again.")
-        files[rel] = {"sha256": _sha256(path.read_bytes()), "key": job.params.key(), "variant": variant,
-                      "image_sha256": entry.sha256, "file_id": entry.file_id, "person_id": entry.person_id}
-    keys = {job.params.key(): _describe_params(job.params) for job in jobs}
-    index = {
-        "format": FORMAT,
-        "built": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "keys": keys,
-        "jobs": [{"name": j.name, "used_by": j.used_by, "key": j.params.key(), "files": j.files} for j in jobs],
-        "withdrawn": sorted(m.revoked_people),
-        "files": dict(sorted(files.items())),
-    }
-    _remove_strays(root, set(files))
-    _write_index(root, index)
-    _make_read_only(root)
-    return index
-
-
-def _copy_seeds(root: Path, jobs: Sequence[Job], seeds: Sequence[Path]) -> None:
-    from . import faceprints
-
-    if not seeds:
-        return
-    wanted = [faceprints.cache_relpath(e.sha256, job.params, v) for job in jobs for e in job.entries
-              for v in job.variants()]
-    for rel in progress(wanted, desc="Copying from the seed caches", unit="file"):
-        target = root / rel
-        if target.exists():
-            continue
-        for seed in seeds:
-            source = seed / rel
-            if source.is_file() and faceprints._load(source, "", "") is not None:  # readable: copy it
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(target, source.read_bytes())
-                break
-
-
-def _describe_params(params: Any) -> dict[str, Any]:
-    import dlib
-    import face_recognition_models
-
-    return {**asdict(params), "dlib": dlib.__version__, "models": face_recognition_models.__version__}
-
-
-def _drop_unverified(root: Path, old: dict[str, Any]) -> None:
-    """Before a rebuild: delete faceprint files the old index does not vouch for (they are recomputed)."""
-    listed = old.get("files", {})
-    for path in _faceprint_files(root):
-        rel = path.relative_to(root).as_posix()
-        info = listed.get(rel)
-        if info is None or _sha256(path.read_bytes()) != info.get("sha256"):
-            path.unlink()
-
-
-def _remove_strays(root: Path, keep: set[str]) -> None:
-    for path in _faceprint_files(root):
-        if path.relative_to(root).as_posix() not in keep:
-            path.unlink()
-    for folder in sorted((p for p in (root / "faceprints").rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-
-
-def _faceprint_files(root: Path) -> list[Path]:
-    base = root / "faceprints"
-    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
-
-
-def _make_read_only(root: Path) -> None:
-    """Files read-only for everyone; folders writable by their owner only (who may purge or rebuild)."""
-    for path in [root, *root.rglob("*")]:
-        mode = 0o755 if path.is_dir() else 0o444
-        try:
-            os.chmod(path, mode)
-        except OSError:
-            pass
-
-
-def _write_index(root: Path, index: dict[str, Any]) -> None:
-    # atomic: a kernel reads the old index or the new one
+def write_index(root: Path, index: dict[str, Any]) -> None:
+    """Write the index atomically (a kernel reads the old index or the new one), read-only."""
     data = (json.dumps(index, indent=1, sort_keys=True) + "\n").encode("utf-8")
     write_atomic(root / INDEX_NAME, data, mode=0o444)
 
 
-def _sha256(data: bytes) -> str:
+def read_index(root: Path) -> dict[str, Any] | None:
+    """The class cache's index as written by the build, or None (missing, unreadable, other format)."""
+    try:
+        data = json.loads((root / INDEX_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def faceprint_files(root: Path) -> list[Path]:
+    """Every faceprint file under ``root`` (the index is not one)."""
+    base = root / "faceprints"
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
+def sha256_of(data: bytes) -> str:
+    """The SHA-256 the index records for a file's bytes."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -268,14 +118,6 @@ def _warn_once(key: str, message: str) -> None:
         warnings.warn(message, ClassCacheWarning, stacklevel=4)
 
 
-def _read_index(root: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((root / INDEX_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
-
-
 def _index(root: Path) -> _Index | None:
     """The parsed index of the class cache at ``root`` (re-read only when the file changes)."""
     try:
@@ -288,7 +130,7 @@ def _index(root: Path) -> _Index | None:
     memo = _INDEXES.get(root)
     if memo and memo[0] == sig:
         return memo[1]
-    data = _read_index(root)
+    data = read_index(root)
     if data is None:
         _warn_once(f"badindex:{root}:{sig}", f"{root / INDEX_NAME} cannot be read as a class-cache index "
                    f"(format {FORMAT}): the class cache is not used. Rebuild it.")
@@ -319,20 +161,20 @@ def _stat_sig(path: Path) -> tuple[int, int]:
         return (0, -1)
 
 
-def lookup(sha256: str, params: Any, variant: str = "", *, file_id: str = "") -> Any:
-    """A verified faceprint record from the class cache, or None (then the kernel computes it).
+def lookup(rel: str, params: Any, sha256: str, *, load: Callable[[BinaryIO], T | None]) -> T | None:
+    """A verified file from the class cache, read by ``load``, or None (then the kernel computes it).
 
-    Called by :func:`facecourse.faceprints.lookup` after the student's own cache missed.
+    ``rel`` is the file's path in the cache (``faceprints.cache_relpath``), ``params`` the
+    ``faceprints.EncodingParams`` it was computed with (``key()`` and ``describe()``), ``sha256``
+    the hash of the image it was derived from. ``load`` reads the verified bytes (the file is
+    read once). Called by :func:`facecourse.faceprints.lookup` after the student's own cache missed.
     """
-    from . import faceprints
-
     root = config.class_cache_dir()
     if root is None:
         return None
     index = _index(root)
     if index is None:
         return None
-    rel = faceprints.cache_relpath(sha256, params, variant)
     key = params.key()
     info = index.files.get(rel)
     if info is None:
@@ -354,11 +196,11 @@ def lookup(sha256: str, params: Any, variant: str = "", *, file_id: str = "") ->
     except OSError as err:
         _warn_once(f"read:{root}:{rel}", f"class cache {root}: cannot read {rel} ({err}); computing locally.")
         return None
-    if _sha256(data) != info.get("sha256"):
+    if sha256_of(data) != info.get("sha256"):
         _warn_once(f"hash:{root}:{rel}", f"class cache {root}: {rel} does not match the SHA-256 in its index "
                    "(damaged or tampered with): ignored; computing locally. Instructor: rebuild the class cache.")
         return None
-    record = faceprints._load(io.BytesIO(data), file_id, sha256)  # the verified bytes, not a second read
+    record = load(io.BytesIO(data))  # the verified bytes, not a second read
     if record is None:
         _warn_once(f"load:{root}:{rel}", f"class cache {root}: {rel} matches its hash but cannot be read; "
                    "computing locally.")
@@ -376,7 +218,7 @@ def _explain_miss(root: Path, index: _Index, rel: str, key: str, params: Any) ->
     mine = asdict(params)
     for other_key, described in index.keys.items():
         if {k: described.get(k) for k in mine} == mine:  # same parameters, other library or model versions
-            now = _describe_params(params)
+            now = params.describe()
             _warn_once(f"stale:{root}:{key}", f"class cache {root} was built with dlib {described.get('dlib')} and "
                        f"models {described.get('models')} (key {other_key}); this kernel has dlib {now['dlib']} and "
                        f"models {now['models']} (key {key}): stale, not used; computing locally. "
@@ -390,14 +232,14 @@ def status(root: Path | str | None = None, *, verify: bool = True,
     root = Path(root).expanduser().resolve() if root is not None else config.class_cache_dir()
     if root is None:
         raise CourseError("No class cache: give a folder or set FACECOURSE_CLASS_CACHE.")
-    data = _read_index(root)
+    data = read_index(root)
     if data is None:
         raise CourseError(f"{root} has no readable {INDEX_NAME}: build it with `python -m facecourse build-class-cache {root}`.")
     bad = []
     if verify:
         for rel, info in progress(list(data["files"].items()), desc="Verifying the class cache", unit="file"):
             path = root / rel
-            if not path.exists() or _sha256(path.read_bytes()) != info["sha256"]:
+            if not path.exists() or sha256_of(path.read_bytes()) != info["sha256"]:
                 bad.append(rel)
             if on_file:
                 on_file(rel)
@@ -429,12 +271,12 @@ def purge(hashes: Iterable[str], person_id: str) -> ClassPurge:
     if root is None or not root.exists():
         return out
     wanted = {h for h in hashes if h}
-    data = _read_index(root)
+    data = read_index(root)
     if not os.access(root, os.W_OK) or any(not os.access(p, os.W_OK) for p in _dirs_with(root, wanted)):
         out.problem = (f"The class cache {root} is not writable here, so nothing was deleted from it. Run "
                        f"`python -m facecourse withdraw {person_id}` as its owner with FACECOURSE_CLASS_CACHE={root}.")
         return out
-    for path in _faceprint_files(root):
+    for path in faceprint_files(root):
         if any(h in path.name for h in wanted):
             path.unlink()
             out.deleted.append(str(path))
@@ -442,9 +284,9 @@ def purge(hashes: Iterable[str], person_id: str) -> ClassPurge:
         data["files"] = {rel: info for rel, info in data["files"].items()
                          if info.get("image_sha256") not in wanted and info.get("person_id") != person_id}
         data["withdrawn"] = sorted({*data.get("withdrawn", []), person_id})
-        _write_index(root, data)
+        write_index(root, data)
     return out
 
 
 def _dirs_with(root: Path, hashes: set[str]) -> set[Path]:
-    return {p.parent for p in _faceprint_files(root) if any(h in p.name for h in hashes)}
+    return {p.parent for p in faceprint_files(root) if any(h in p.name for h in hashes)}

@@ -8,10 +8,16 @@ is present but does not match its hash is fetched again.
 
 Every read (:func:`read_bytes`, :func:`load_photo`) checks the hash again on the bytes it
 returns, so a file changed after download is refused rather than used.
+
+Consent is checked once per image, by the function that hands the image out: :func:`read_bytes`
+and :func:`load_photo` check it (``manifest[file_id]``); :func:`read_verified` and
+:func:`load_verified_photo` are what they call after checking, for callers that have just checked
+consent themselves (``faceprints``, ``landmarks``), so that no image is checked twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +26,8 @@ import numpy as np
 
 from . import config
 from .errors import DownloadError, IntegrityError
-from .manifest import Manifest, ManifestEntry, load_manifest
+from .images import load_rgb
+from .manifest import Manifest, ManifestEntry, load_manifest, verify_bytes
 from .progress import progress
 
 
@@ -56,15 +63,19 @@ def _how_to_get_images() -> str:
 def fetch(entries: Iterable[ManifestEntry] | None = None, *, manifest: Manifest | None = None) -> list[Path]:
     """Download (or copy from the mirror) and verify every file of ``entries``.
 
-    With no arguments, fetches everything in the manifest that consent still allows.
-    Files already present with the right hash are not fetched again. Returns the local paths.
+    With no arguments, fetches everything in the manifest that consent still allows (the
+    manifest is read only then). Files already present with the right hash are not fetched
+    again. Returns the local paths.
     """
-    import pooch  # imported here: only fetching needs it
+    import pooch  # imported here: only fetching needs it (a third-party package, not a course module)
 
     pooch.get_logger().setLevel("WARNING")  # one progress bar, not a line per file
 
-    manifest = load_manifest() if manifest is None else manifest
-    todo = list(manifest.entries() if entries is None else entries)
+    if entries is None:
+        manifest = load_manifest() if manifest is None else manifest
+        todo = manifest.entries()
+    else:
+        todo = list(entries)
     mirror = config.image_mirror()
     target = config.image_dir()
     paths = []
@@ -107,8 +118,6 @@ def fetch(entries: Iterable[ManifestEntry] | None = None, *, manifest: Manifest 
 
 
 def _sha256_file(path: Path) -> str:
-    import hashlib
-
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -120,24 +129,37 @@ def read_bytes(entry: ManifestEntry, *, manifest: Manifest | None = None, fetch_
     :class:`~facecourse.errors.IntegrityError` if the bytes on disk do not match the manifest.
     """
     manifest = load_manifest() if manifest is None else manifest
-    entry = manifest[entry.file_id]  # re-checks that the entry exists and consent stands
+    entry = manifest[entry.file_id]  # the consent check (and the manifest's own row, not the caller's)
+    return read_verified(entry, fetch_missing=fetch_missing)
+
+
+def read_verified(entry: ManifestEntry, *, fetch_missing: bool = True) -> bytes:
+    """The bytes of ``entry``, fetched if missing and checked against its SHA-256; **no consent check**.
+
+    For code that has just checked consent for this entry itself (``manifest[file_id]``, as
+    :func:`read_bytes` does), so that the same image is not checked twice in one call.
+    """
     path = local_path(entry)
     if not path.exists():
         if not fetch_missing:
             raise DownloadError(f"{path} is not here yet. Run facecourse.dataset.fetch() first.")
-        fetch([entry], manifest=manifest)
+        fetch([entry])
     data = path.read_bytes()
-    manifest.verify_bytes(entry, data, path)
+    verify_bytes(entry, data, path)
     return data
 
 
 def load_photo(entry: ManifestEntry, *, manifest: Manifest | None = None) -> np.ndarray:
-    """A verified photo as a C-contiguous uint8 RGB array (EXIF orientation applied)."""
-    from .images import load_rgb
+    """A verified photo as a C-contiguous uint8 RGB array (EXIF orientation applied), consent checked."""
+    manifest = load_manifest() if manifest is None else manifest
+    return load_verified_photo(manifest[entry.file_id])  # the consent check
 
+
+def load_verified_photo(entry: ManifestEntry) -> np.ndarray:
+    """The photo of ``entry`` (verified bytes, decoded); **no consent check**: see :func:`read_verified`."""
     if entry.kind != "photo":
         raise ValueError(f"'{entry.file_id}' is a {entry.kind} file, not a photo.")
-    return load_rgb(read_bytes(entry, manifest=manifest), name=entry.path)
+    return load_rgb(read_verified(entry), name=entry.path)
 
 
 def verify_all(*, manifest: Manifest | None = None) -> list[str]:
@@ -149,7 +171,7 @@ def verify_all(*, manifest: Manifest | None = None) -> list[str]:
     manifest = load_manifest() if manifest is None else manifest
     root = config.image_dir()
     known = {e.path: e for e in manifest.entries(include_revoked=True)}
-    problems = []
+    problems: list[str] = []
     if not root.exists():
         return problems
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

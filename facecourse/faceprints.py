@@ -36,22 +36,26 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import BinaryIO, Protocol
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
-from . import config
+from . import classcache, config
 from ._files import write_atomic
-from .errors import CourseError, FaceDetectionError
+from .dataset import fetch, load_verified_photo
+from .degrade import working_copy
+from .detection import find_faces
+from .errors import FaceDetectionError
+from .images import downscale
 from .manifest import Manifest, ManifestEntry, load_manifest
+from .metrics import DEFAULT_THRESHOLD
 from .progress import progress
 
 Box = tuple[int, int, int, int]  # (top, right, bottom, left), face_recognition's order
 
-#: face_recognition's default threshold (``compare_faces(..., tolerance=0.6)``): distances at or
-#: below it are declared a match. A test checks it against the installed library.
-DEFAULT_TOLERANCE = 0.6
+#: Until every caller uses ``metrics.DEFAULT_THRESHOLD`` (face_recognition's ``tolerance``, 0.6).
+DEFAULT_TOLERANCE = DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,16 @@ class EncodingParams:
     landmark_model: str = "small"
     on_multiple: str = "largest"
 
-    def key(self) -> str:
-        """A short digest of these parameters and of the model versions."""
-        import dlib
+    def describe(self) -> dict[str, Any]:
+        """These parameters and the dlib and model versions, in clear (the class cache's index shows them)."""
+        import dlib  # deferred: a heavy import
         import face_recognition_models
 
-        fields = {**asdict(self), "dlib": dlib.__version__, "models": face_recognition_models.__version__, "v": 1}
+        return {**asdict(self), "dlib": dlib.__version__, "models": face_recognition_models.__version__}
+
+    def key(self) -> str:
+        """A short digest of these parameters and of the model versions."""
+        fields = {**self.describe(), "v": 1}
         if self.num_jitters > 1:
             fields["jitter_rng"] = "fresh-encoder"  # see _encoder: earlier jittered entries were not reproducible
         blob = json.dumps(fields, sort_keys=True)
@@ -164,9 +172,7 @@ def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, 
     Detection problems (no face, several faces with ``on_multiple="error"``) come back as a
     record with ``error`` set, not as an exception, so that a batch can count failures to acquire.
     """
-    import face_recognition.api as fr
-
-    from .images import downscale, find_faces
+    import face_recognition.api as fr  # deferred: a heavy import (dlib's four models)
 
     image = np.ascontiguousarray(image)
     size = (int(image.shape[0]), int(image.shape[1]))
@@ -186,7 +192,7 @@ def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, 
     return FaceRecord(file_id, sha256, box, landmarks, encoding, size, None)
 
 
-def _encoder(params: EncodingParams) -> object:
+def _encoder(params: EncodingParams) -> Any:
     """The dlib encoder to use. With jitter, a freshly loaded one, so results are reproducible.
 
     ``num_jitters > 1`` averages the faceprints of randomly shifted, rotated and mirrored copies
@@ -196,7 +202,7 @@ def _encoder(params: EncodingParams) -> object:
     A fresh encoder per photo starts the generator from the same state every time. Loading it
     costs about 0.1 s, small next to the ~1 s that 10 jitters take.
     """
-    import face_recognition.api as fr
+    import face_recognition.api as fr  # deferred: a heavy import (dlib's four models)
 
     if params.num_jitters <= 1:
         return fr.face_encoder
@@ -249,11 +255,16 @@ def _save(path: Path, record: FaceRecord) -> None:
 def _load(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None:
     try:
         with np.load(path) as z:
-            box = tuple(int(v) for v in z["box"]) or None
+            b = [int(v) for v in z["box"]]
+            box: Box | None = None
+            if b:
+                top, right, bottom, left = b  # ValueError (an unreadable file) unless 4 numbers
+                box = (top, right, bottom, left)
+            height, width = (int(v) for v in z["image_size"])
             enc = z["encoding"]
             lm = z["landmarks68"]
             return FaceRecord(file_id, sha256, box, lm if lm.size else None, enc if enc.size else None,
-                              tuple(int(v) for v in z["image_size"]), str(z["error"]) or None)
+                              (height, width), str(z["error"]) or None)
     except (OSError, ValueError, KeyError):
         return None  # unreadable cache file: recompute it
 
@@ -269,9 +280,8 @@ def lookup(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = 
             return record
     if area != "faceprints":
         return None  # a student's own photos are never looked up in a shared cache
-    from . import classcache
-
-    return classcache.lookup(sha256, params, variant, file_id=file_id)
+    return classcache.lookup(cache_relpath(sha256, params, variant), params, sha256,
+                             load=lambda data: _load(data, file_id, sha256))
 
 
 def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: EncodingParams = DEFAULT_PARAMS,
@@ -288,13 +298,15 @@ def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: Encodi
 def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, *,
                  manifest: Manifest | None = None) -> FaceRecord:
     """The faceprint of one manifest photo (verified, consent checked, cached)."""
-    from .dataset import load_photo
-
     manifest = load_manifest() if manifest is None else manifest
-    entry = manifest[entry.file_id]  # consent check happens even on a cache hit
+    return _encode_checked(manifest[entry.file_id], params)  # the consent check, even on a cache hit
+
+
+def _encode_checked(entry: ManifestEntry, params: EncodingParams) -> FaceRecord:
+    """The faceprint of an entry whose consent the caller has just checked (``manifest[file_id]``)."""
     return cached_record(
         entry.sha256,
-        lambda: encode_array(load_photo(entry, manifest=manifest), params, name=entry.path,
+        lambda: encode_array(load_verified_photo(entry), params, name=entry.path,
                              file_id=entry.file_id, sha256=entry.sha256),
         params,
         file_id=entry.file_id,
@@ -302,8 +314,9 @@ def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, 
 
 
 def _worker(args: tuple[ManifestEntry, EncodingParams]) -> FaceRecord:
+    """One photo in a worker process: its consent was checked by the parent, once."""
     entry, params = args
-    return encode_entry(entry, params)
+    return _encode_checked(entry, params)
 
 
 def default_workers() -> int:
@@ -394,7 +407,7 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
     a progress bar. Failures to acquire are kept in the result, never silently dropped.
     """
     manifest = load_manifest() if manifest is None else manifest
-    entries = [manifest[e.file_id] for e in entries]
+    entries = [manifest[e.file_id] for e in entries]  # the consent check, once per photo
     records: list[FaceRecord | None] = [None] * len(entries)
     missing = []
     for i, entry in enumerate(entries):
@@ -406,23 +419,21 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
     workers = default_workers() if workers is None else workers
     jobs = [(entries[i], params) for i in missing]
     if jobs and workers > 1 and len(jobs) > 4:
-        from .dataset import fetch
-
-        fetch([entries[i] for i in missing], manifest=manifest)  # download once, before forking
+        fetch([entries[i] for i in missing])  # download once, before forking
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(_worker, jobs, chunksize=4)
             for i, record in zip(missing, progress(results, desc="Encoding faces", unit="img", total=len(jobs))):
                 records[i] = record
     else:
         for i, job in zip(missing, progress(jobs, desc="Encoding faces", unit="img")):
-            records[i] = encode_entry(job[0], params, manifest=manifest)
+            records[i] = _encode_checked(*job)
     return EncodingSet(entries, [r for r in records if r is not None])
 
 
 def encode_set(set: str | Sequence[str] | None = None, params: EncodingParams = DEFAULT_PARAMS, *,
-               workers: int | None = None) -> EncodingSet:
+               workers: int | None = None, manifest: Manifest | None = None) -> EncodingSet:
     """Faceprints of every photo of one set (or several, or all), consent withdrawals applied."""
-    manifest = load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     return encode_entries(manifest.photos(set), params, workers=workers, manifest=manifest)
 
 
@@ -447,13 +458,8 @@ class Transform(Protocol):
 
 
 def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingParams]) -> list[FaceRecord]:
+    """Every changed copy of one photo; its consent was checked by :func:`encode_variants`, once."""
     entry, transforms, params = args
-    from .dataset import load_photo
-
-    manifest = load_manifest()
-    entry = manifest[entry.file_id]
-    from .degrade import working_copy
-
     image: np.ndarray | None = None
     working: dict[int | None, np.ndarray] = {}  # shrunk copies, made once per size
     out = []
@@ -462,7 +468,7 @@ def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingP
         record = lookup(entry.sha256, params, t.variant, file_id=entry.file_id)
         if record is None:
             if image is None:
-                image = load_photo(entry, manifest=manifest)  # load once for all transforms
+                image = load_verified_photo(entry)  # load once for all transforms
             if hasattr(t, "apply_working"):
                 base = getattr(t, "base_side", None)
                 if base not in working:
@@ -487,7 +493,7 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
     with a progress bar. Failures to acquire are kept (that is what lesson 01 measures).
     """
     manifest = load_manifest() if manifest is None else manifest
-    entries = [manifest[e.file_id] for e in entries]
+    entries = [manifest[e.file_id] for e in entries]  # the consent check, once per photo
     transforms = tuple(transforms)
     jobs = [(e, transforms, params) for e in entries]
     found: dict[str, list[FaceRecord]] = {}  # photos whose every changed copy is cached (own or class cache)
@@ -506,9 +512,7 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
     workers = default_workers() if workers is None else workers
     results: dict[str, list[FaceRecord]] = {t.variant: [] for t in transforms}
     if todo and workers > 1 and len(todo) > 2:
-        from .dataset import fetch
-
-        fetch([job[0] for job in todo], manifest=manifest)
+        fetch([job[0] for job in todo])
         with ProcessPoolExecutor(max_workers=workers) as pool:
             computed = dict(zip((job[0].file_id for job in todo),
                                 progress(pool.map(_variants_worker, todo), desc="Encoding changed copies",

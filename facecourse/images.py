@@ -1,8 +1,10 @@
 """The one safe way the course turns a file into an image that face_recognition can use.
 
-Three steps, each with errors that say what is wrong, which file, and what to do::
+Loading and shrinking, with errors that say what is wrong, which file, and what to do; finding the
+faces is the next step, :func:`facecourse.detection.find_faces`::
 
-    from facecourse.images import load_rgb, downscale, find_faces
+    from facecourse.images import load_rgb, downscale
+    from facecourse.detection import find_faces
 
     image = load_rgb("photos/001_03.jpg")     # upright, C-contiguous uint8 RGB, (H, W, 3)
     small, scale = downscale(image, 512)       # faster detection
@@ -54,30 +56,24 @@ from typing import IO, Any, Union
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError, features
 
-from .errors import CourseError, ImageLoadError, MultipleFacesError, NoFaceError
+from .errors import ImageLoadError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "SUPPORTED_FORMATS",
     "ImageLoadWarning",
+    "check_image_array",
     "describe_image",
     "downscale",
-    "find_faces",
+    "is_count",
     "load_rgb",
 ]
 
 ImageSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
-Box = tuple[int, int, int, int]
 
 #: Default for ``load_rgb(max_pixels=...)``: 40 megapixels, more than any phone photo
 #: (a 48 MP sensor saves 12 MP by default), about 120 MB once decoded to RGB.
 DEFAULT_MAX_PIXELS = 40_000_000
-
-#: Smallest face (in pixels) that dlib's HOG detector finds without upsampling.
-HOG_MIN_FACE_PX = 80
-
-#: Below this shorter side (pixels) a face is very likely smaller than ``HOG_MIN_FACE_PX``.
-SMALL_IMAGE_SIDE = 300
 
 # ("MPO", the multi-picture JPEG some cameras write, is opened by the JPEG plugin.)
 _BASE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
@@ -497,7 +493,8 @@ def _orientation_from_header(image: Image.Image) -> int | None:
 # Public API
 # --------------------------------------------------------------------------------------------
 
-def _is_count(value: object) -> bool:
+def is_count(value: object) -> bool:
+    """True for a whole number (a Python or numpy int), False for bools, floats and the rest."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
@@ -523,7 +520,7 @@ def load_rgb(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         TypeError: ``source`` is neither a path nor bytes.
         ValueError: ``max_pixels`` is not a positive integer.
     """
-    if not _is_count(max_pixels) or max_pixels < 1:
+    if not is_count(max_pixels) or max_pixels < 1:
         raise ValueError(f"max_pixels must be a positive integer, not {max_pixels!r}.")
     label = _label_for(source, name)
     frames_note = None
@@ -599,8 +596,9 @@ def describe_image(source: ImageSource, *, name: str | None = None) -> dict[str,
             }
 
 
-def _check_array(image: object, label: str, func: str, *, rgb_only: bool) -> np.ndarray:
-    """Validate an image array; raise ImageLoadError with the fix for the usual mistakes."""
+def check_image_array(image: object, label: str, func: str, *, rgb_only: bool) -> np.ndarray:
+    """Validate an image array for ``func`` (``downscale``, ``detection.find_faces``); raise
+    ImageLoadError with the fix for the usual mistakes. Returns ``image`` unchanged."""
     wanted = ("a numpy array of dtype uint8 and shape (height, width, 3), RGB order"
               if rgb_only else
               "a numpy array of dtype uint8 and shape (height, width), (height, width, 3) or "
@@ -660,8 +658,8 @@ def downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
         A box found in ``small`` maps back to the original as ``[round(v / scale) for v in box]``
         (accurate to about one pixel, as sizes are rounded to whole pixels).
     """
-    image = _check_array(image, "the image", "downscale", rgb_only=False)
-    if not _is_count(max_side) or max_side < 1:
+    image = check_image_array(image, "the image", "downscale", rgb_only=False)
+    if not is_count(max_side) or max_side < 1:
         raise ValueError(f"max_side must be a positive integer, not {max_side!r}.")
     height, width = image.shape[:2]
     longest = max(height, width)
@@ -672,116 +670,3 @@ def downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     small = Image.fromarray(np.ascontiguousarray(image)).resize(
         new_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     return np.ascontiguousarray(np.array(small, dtype=np.uint8)), scale
-
-
-def _face_recognition() -> Any:
-    """Import face_recognition lazily (1-2 s, loads four models), with a clear error if broken."""
-    try:
-        import face_recognition
-    except (ImportError, NameError, SystemExit) as err:
-        # face_recognition_models needs pkg_resources; when that import fails, face_recognition
-        # prints a hint and calls quit(): SystemExit in a script, NameError in a Jupyter kernel.
-        # A CourseError, not a FaceDetectionError: a broken install says nothing about the image,
-        # and callers that record "no face" results must not record this as one.
-        raise CourseError(
-            "The face_recognition package could not be imported, so faces cannot be detected. "
-            "Reinstall the course's environment from the repository root with "
-            "'python -m pip install -r requirements.txt' (it pins setuptools<80.9, which "
-            "face_recognition_models needs), then restart the kernel."
-        ) from err
-    return face_recognition
-
-
-def _area(box: Box) -> int:
-    top, right, bottom, left = box
-    return max(0, bottom - top) * max(0, right - left)
-
-
-def _no_face_message(label: str, height: int, width: int, model: str, upsample: int) -> str:
-    shorter = min(height, width)
-    msg = (f"No face found in {label} ({width}x{height} pixels) with model='{model}', "
-           f"upsample={upsample}.")
-    if model == "hog" and upsample == 0:
-        if shorter < SMALL_IMAGE_SIDE:
-            msg += (f" The image is small (shorter side {shorter} px), so a face in it is probably "
-                    f"smaller than about {HOG_MIN_FACE_PX}x{HOG_MIN_FACE_PX} px, the smallest face "
-                    "the HOG detector finds without upsampling.")
-        else:
-            msg += (f" Without upsampling the HOG detector misses faces smaller than about "
-                    f"{HOG_MIN_FACE_PX}x{HOG_MIN_FACE_PX} px.")
-        msg += (" If the face is small, try find_faces(..., upsample=1) (about 4x slower; "
-                "upsample=2 finds even smaller faces), or use a larger, higher-resolution image "
-                "(if you downscaled it, downscale less).")
-    elif model == "hog":
-        msg += (" Upsampling did not help: try model='cnn', which finds turned, small or dimly lit "
-                "faces more reliably but is much slower (seconds per image on a CPU)")
-        msg += ", or a larger, higher-resolution image." if shorter < SMALL_IMAGE_SIDE else "."
-    else:
-        msg += " Even the CNN detector found nothing: check that the image really shows a face."
-    msg += (" Also check that the photo is upright (load_rgb applies the EXIF orientation) and "
-            "that the face is visible: roughly frontal, not covered, not too dark.")
-    return msg
-
-
-def find_faces(image: np.ndarray, *, model: str = "hog", upsample: int = 0,
-               on_multiple: str = "error", name: str | None = None) -> list[Box]:
-    """Detect faces with ``face_recognition.face_locations``; boxes are (top, right, bottom, left).
-
-    Args:
-        image: a uint8 RGB array of shape (H, W, 3), e.g. from :func:`load_rgb`. It is passed on as
-            ``np.ascontiguousarray(image)``, because dlib gives wrong results on numpy views.
-        model: "hog" (fast, CPU) or "cnn" (more accurate, seconds per image on a CPU).
-        upsample: how many times to double the image before detecting. Without upsampling the HOG
-            detector finds faces from about 80x80 px; each step finds faces half as big, ~4x slower.
-        on_multiple: what to do when several faces are found: "error" raises
-            :class:`MultipleFacesError`; "largest" returns only the largest box; "all" returns
-            every box, largest first.
-        name: how error messages refer to the image (default "the image").
-
-    Returns:
-        A non-empty list of boxes of Python ints, largest area first.
-
-    Raises:
-        NoFaceError: no face was found (whatever ``on_multiple``); the message suggests what to try.
-        MultipleFacesError: several faces were found and ``on_multiple="error"``.
-        ImageLoadError: ``image`` is not a uint8 (H, W, 3) array; the message says how to
-            convert it.
-        CourseError (the base class, deliberately not FaceDetectionError): face_recognition could
-            not be imported, or dlib failed (e.g. out of memory); neither is a verdict on the image.
-        ValueError: an invalid ``model``, ``upsample`` or ``on_multiple``.
-    """
-    if model not in ("hog", "cnn"):
-        raise ValueError(f"model must be 'hog' or 'cnn', not {model!r}.")
-    if not _is_count(upsample) or upsample < 0:
-        raise ValueError(f"upsample must be a whole number >= 0 (usually 0, 1 or 2), not "
-                         f"{upsample!r}.")
-    if on_multiple not in ("error", "largest", "all"):
-        raise ValueError(f"on_multiple must be 'error', 'largest' or 'all', not {on_multiple!r}.")
-    label = f"'{name}'" if name is not None else "the image"
-    image = _check_array(image, label, "find_faces", rgb_only=True)
-    face_recognition = _face_recognition()
-    height, width = image.shape[:2]
-    try:
-        raw = face_recognition.face_locations(
-            np.ascontiguousarray(image), number_of_times_to_upsample=int(upsample), model=model)
-    except (RuntimeError, TypeError, ValueError, MemoryError) as err:
-        # Not a FaceDetectionError either: a crash (e.g. out of memory) is no verdict on the image.
-        raise CourseError(
-            f"Face detection failed inside dlib for {label} ({width}x{height} pixels, "
-            f"model='{model}', upsample={upsample}): {err}. If the image is large or upsampled, "
-            "downscale it first (downscale(image, 1024)) or use a smaller upsample."
-        ) from err
-    boxes: list[Box] = [tuple(int(v) for v in box) for box in raw]  # type: ignore[misc]
-    boxes.sort(key=lambda b: (-_area(b), b[0], b[3]))  # largest first; ties: top, then left
-    if not boxes:
-        raise NoFaceError(_no_face_message(label, height, width, model, int(upsample)))
-    if len(boxes) == 1 or on_multiple == "all":
-        return boxes
-    if on_multiple == "largest":
-        return boxes[:1]
-    shown = ", ".join(str(b) for b in boxes[:5]) + (", ..." if len(boxes) > 5 else "")
-    raise MultipleFacesError(
-        f"Found {len(boxes)} faces in {label} where exactly one was expected (boxes as (top, "
-        f"right, bottom, left), largest first: {shown}). To choose, pass on_multiple='largest' to "
-        "keep only the largest face, or on_multiple='all' to get every face, largest first."
-    )

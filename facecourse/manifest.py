@@ -53,7 +53,8 @@ LICENCES = {
     "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
     "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
 }
-KINDS = ("photo", "landmarks", "metadata")
+#: The kinds of file the manifest lists (its ``kind`` column).
+FILE_KINDS = ("photo", "landmarks", "metadata")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -173,15 +174,16 @@ class Manifest:
         self._check_not_revoked(entry)
         return entry
 
-    def verify_bytes(self, entry: ManifestEntry, data: bytes, where: Path | str) -> None:
-        """Raise :class:`IntegrityError` unless ``data`` has the entry's SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry.sha256:
-            raise IntegrityError(
-                f"{where} does not match its manifest entry '{entry.file_id}': SHA-256 is "
-                f"{digest[:12]}..., expected {entry.sha256[:12]}.... The file is damaged or was "
-                "replaced. Delete it and run facecourse.dataset.fetch() to download it again."
-            )
+
+def verify_bytes(entry: ManifestEntry, data: bytes, where: Path | str) -> None:
+    """Raise :class:`IntegrityError` unless ``data`` has the entry's SHA-256."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry.sha256:
+        raise IntegrityError(
+            f"{where} does not match its manifest entry '{entry.file_id}': SHA-256 is "
+            f"{digest[:12]}..., expected {entry.sha256[:12]}.... The file is damaged or was "
+            "replaced. Delete it and run facecourse.dataset.fetch() to download it again."
+        )
 
 
 def _row_error(path: Path, line: int, message: str) -> ManifestError:
@@ -198,8 +200,8 @@ def _parse_entry(row: dict[str, str], path: Path, line: int) -> ManifestEntry:
     if row["licence"] not in LICENCES:
         raise _row_error(path, line, f"'{row['file_id']}' has licence '{row['licence']}', which the course "
                          f"does not accept (accepted: {', '.join(LICENCES)})")
-    if row["kind"] not in KINDS:
-        raise _row_error(path, line, f"'{row['file_id']}' has kind '{row['kind']}' (expected one of {KINDS})")
+    if row["kind"] not in FILE_KINDS:
+        raise _row_error(path, line, f"'{row['file_id']}' has kind '{row['kind']}' (expected one of {FILE_KINDS})")
     if row["kind"] != "metadata" and not row["person_id"].strip():
         raise _row_error(path, line, f"'{row['file_id']}' has no person_id")
     rel = Path(row["path"])

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from . import config
+from .detection import find_faces
 from .errors import MultipleFacesError, NoFaceError
 from .faceprints import DEFAULT_PARAMS, EncodingParams, FaceRecord, cached_record, encode_array
-from .images import downscale, find_faces, load_rgb
+from .images import downscale, load_rgb
 
 AREA = "my_images/faceprints"
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}

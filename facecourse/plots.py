@@ -336,3 +336,125 @@ def draw_face(ax: matplotlib.axes.Axes, image: np.ndarray, box: Sequence[int] | 
         ax.scatter(landmarks[:, 0], landmarks[:, 1], s=6, c=COLOURS[5], edgecolors="none")
     if label:
         ax.set_title(label, fontsize=9)
+
+
+# --- detection figures (moved from detection)
+
+from collections.abc import Iterable  # noqa: E402  (imports of the section appended here)
+
+from . import _text  # noqa: E402
+
+#: Which panel of :func:`plot_detection_rates` each kind of condition goes in (darken and low
+#: light share one, so that a clean and a noisy sensor can be compared at the same light level).
+DETECTION_PANELS: dict[str, str] = {
+    "resolution": "Resolution", "blur": "Blur", "darken": "Light", "lowlight": "Light",
+    "jpeg": "JPEG compression", "rotate": "In-plane rotation", "occlude": "Lower face covered",
+}
+_SERIES_LABELS = {"darken": "darker, noise-free sensor", "lowlight": "low light, noisy sensor"}
+_LOG_KINDS = {"resolution", "darken", "lowlight", "jpeg"}
+#: Kinds whose *smaller* level is the more severe one, so their axis is reversed: the kinds with
+#: ``smaller_is_worse`` in ``degrade.DEGRADATIONS`` (a test keeps the two in step; display code
+#: does not import the image pipeline).
+_SMALLER_IS_WORSE = frozenset({"resolution", "darken", "jpeg"})
+
+
+def ci_label(confidences: Iterable[float], what: str = "CI") -> str:
+    """How a plot names its intervals: one level for all rows, or every level when they differ.
+
+    >>> ci_label([0.95, 0.95]), ci_label([0.9, 0.95], "Wilson CI")
+    ('95% CI', 'Wilson CI (90%, 95%)')
+    """
+    levels = [_text.confidence_label(c) for c in sorted({float(c) for c in confidences})]
+    return f"{levels[0]} {what}" if len(levels) == 1 else f"{what} ({', '.join(levels)})"
+
+
+def plot_detection_rates(rows: Sequence[Any], *, title: str, baseline_kind: str = "none") -> Any:
+    """Detection rate against degradation level, one panel per kind, with each row's Wilson interval.
+
+    ``rows`` are the ``DetectionRate`` rows of ``detection.detection_table`` (anything with ``kind``,
+    ``level``, ``unit``, ``detected``, ``total``, ``rate``, ``rate_ci`` and ``confidence``).
+
+    The error bars are the rows' own Wilson intervals (``DetectionRate.confidence``, 95 % by
+    default); the legend's title names the level(s).
+
+    The x-axis of every panel runs from mild (left) to severe (right): axes whose smaller values
+    are worse (resolution, light, JPEG quality) are reversed, and levels spanning a factor of 10
+    or more are on a log scale. The baseline (``baseline_kind``) is drawn as a dashed line with
+    its interval as a band. Returns the matplotlib figure; show it with ``plots.show(fig, alt)``.
+    """
+    base = [r for r in rows if r.kind == baseline_kind]
+    panels: dict[str, dict[str, list[Any]]] = {}
+    for r in rows:
+        if r.kind == baseline_kind:
+            continue
+        if r.kind not in DETECTION_PANELS:
+            raise ValueError(f"No panel for condition kind '{r.kind}'; known kinds: {sorted(DETECTION_PANELS)}")
+        panels.setdefault(DETECTION_PANELS[r.kind], {}).setdefault(r.kind, []).append(r)
+    ncols = 3
+    nrows = max(1, -(-len(panels) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.5 * nrows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax, (panel, series) in zip(axes.flat, panels.items()):
+        if base:
+            b = base[0]
+            ax.axhline(100 * b.rate, color=COLOURS[7], linestyle="--", linewidth=1,
+                       label=f"undegraded ({b.detected}/{b.total})")
+            ax.axhspan(100 * b.rate_ci[0], 100 * b.rate_ci[1], color=COLOURS[7], alpha=0.08, linewidth=0)
+        for k, (kind, items) in enumerate(series.items()):
+            items = sorted(items, key=lambda r: r.level)
+            x = np.array([r.level for r in items])
+            y = np.array([100 * r.rate for r in items])
+            lo = np.array([100 * r.rate_ci[0] for r in items])
+            hi = np.array([100 * r.rate_ci[1] for r in items])
+            ax.errorbar(x, y, yerr=[y - lo, hi - y], marker="o", markersize=4, capsize=3,
+                        color=COLOURS[k if len(series) > 1 else 0], label=_SERIES_LABELS.get(kind, kind))
+        first = next(iter(series))
+        levels = sorted({r.level for items in series.values() for r in items})
+        if first in _LOG_KINDS:
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        ax.set_xticks(levels, [f"{v:g}" for v in levels], fontsize=8)
+        if first in _SMALLER_IS_WORSE:
+            ax.invert_xaxis()
+        unit = series[first][0].unit
+        ax.set_xlabel(f"{unit}\n(more severe to the right)", fontsize=9)
+        ax.set_ylabel("faces detected (%)")
+        ax.set_ylim(-3, 103)
+        ax.set_title(panel)
+        ax.legend(fontsize=7, loc="lower left", title=f"bars: {ci_label((r.confidence for r in rows), 'Wilson CI')}",
+                  title_fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_landmark_errors(summary: Sequence[Any], *, title: str) -> Any:
+    """Horizontal bars of the mean landmark error with error bars, in pixels and in % IOD.
+
+    ``summary`` is ``landmarks.LandmarkErrors.summary()`` (rows with ``name``, ``mean_px``,
+    ``ci_px``, ``mean_iod``, ``ci_iod`` and ``confidence``).
+
+    The error bars are each summary row's interval of the mean (its ``confidence``, 95 % by
+    default, named in the axis labels).
+    """
+    if not summary:
+        raise ValueError("summary is empty: pass landmarks.LandmarkErrors.summary()")
+    names = [s.name for s in summary]
+    y = np.arange(len(names))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.35 * len(names) + 1.6), sharey=True)
+    for ax, values, cis, colour, label in (
+        (left, [s.mean_px for s in summary], [s.ci_px for s in summary], COLOURS[0],
+         "mean distance to the hand-placed point (pixels, 1350 px photos)"),
+        (right, [100 * s.mean_iod for s in summary], [(100 * a, 100 * b) for a, b in (s.ci_iod for s in summary)],
+         COLOURS[1], "mean distance (% of the inter-ocular distance)"),
+    ):
+        v = np.array(values)
+        err = np.array([[m - lo, hi - m] for m, (lo, hi) in zip(v, cis)]).T
+        ax.barh(y, v, xerr=err, color=colour, capsize=3)
+        ax.set_xlabel(f"{label}\nbars: {ci_label(s.confidence for s in summary)} of the mean")
+        ax.set_xlim(left=0)
+    left.set_yticks(y, names)
+    left.invert_yaxis()
+    left.set_ylabel("landmark")
+    fig.suptitle(title)
+    return fig

@@ -16,9 +16,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from facecourse import classcache, config, faceprints, rights
+from facecourse import classcache, classcache_build, config, faceprints, rights
 from facecourse.__main__ import main
-from facecourse.classcache import ClassCacheWarning, Job
+from facecourse.classcache import ClassCacheWarning
+from facecourse.classcache_build import Job
 from facecourse.degrade import Degradation
 from facecourse.errors import ConsentRevokedError
 from facecourse.faceprints import DEFAULT_PARAMS, EncodingParams
@@ -57,7 +58,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
         mp.setenv("FACECOURSE_IMAGE_DIR", str(folder.parent / "images"))
         mp.delenv("FACECOURSE_CLASS_CACHE", raising=False)
         jobs = small_jobs()
-        index = classcache.build(folder, jobs=jobs, workers=1)
+        index = classcache_build.build(folder, jobs=jobs, workers=1)
     assert len(index["files"]) == sum(j.files for j in jobs) == 8  # 6 photos, 2 blurred copies
     return folder
 
@@ -171,6 +172,12 @@ def test_a_stale_class_cache_is_ignored_with_a_warning(class_cache, computed, mo
         faceprints.encode_entry(jobs[0].entries[0], EncodingParams(upsample=1))
 
 
+def _served(entry) -> bytes | None:
+    """The bytes the class cache serves for a photo's default faceprint, or None (refused or missing)."""
+    return classcache.lookup(faceprints.cache_relpath(entry.sha256), DEFAULT_PARAMS, entry.sha256,
+                             load=lambda f: f.read())
+
+
 def test_students_refuse_a_withdrawn_persons_files_from_a_stale_class_cache(class_cache, computed) -> None:
     """The class cache still holds the person (not purged), but the student's copy knows of the withdrawal."""
     folder, jobs = class_cache
@@ -181,7 +188,7 @@ def test_students_refuse_a_withdrawn_persons_files_from_a_stale_class_cache(clas
     assert all((folder / faceprints.cache_relpath(e.sha256)).exists() for e in theirs)  # stale: still there
 
     with pytest.warns(ClassCacheWarning, match="withdrew consent"):
-        assert classcache.lookup(theirs[0].sha256, DEFAULT_PARAMS, file_id=theirs[0].file_id) is None
+        assert _served(theirs[0]) is None
     with pytest.raises(ConsentRevokedError):
         faceprints.encode_entry(theirs[0])
     # encode_set encodes manifest.photos(...), which leaves the person out:
@@ -203,10 +210,10 @@ def test_withdrawal_purges_the_class_cache_when_writable(class_cache, computed) 
     # a student whose own copy of revocations.csv is older still refuses: the index records the withdrawal
     config.revocations_path().write_text("person_id,date,note\n")
     entry = next(e for e in jobs[0].entries if e.person_id == PERSON)
-    assert classcache.lookup(entry.sha256, DEFAULT_PARAMS) is None
+    assert _served(entry) is None
     # others are still served from the class cache
     other = next(e for e in jobs[0].entries if e.person_id != PERSON)
-    assert classcache.lookup(other.sha256, DEFAULT_PARAMS, file_id=other.file_id) is not None
+    assert _served(other) is not None
 
 
 def test_withdrawal_says_so_when_the_class_cache_is_read_only(class_cache, monkeypatch) -> None:
@@ -223,7 +230,7 @@ def test_rebuild_keeps_verified_files_and_replaces_bad_ones(class_cache, compute
     folder, jobs = class_cache
     tamper(folder / faceprints.cache_relpath(jobs[0].entries[0].sha256), encoding=np.zeros(128))
     monkeypatch.delenv("FACECOURSE_CLASS_CACHE")
-    index = classcache.build(folder, jobs=jobs, workers=1)
+    index = classcache_build.build(folder, jobs=jobs, workers=1)
     assert computed == [jobs[0].entries[0].path]  # only the damaged file was recomputed
     assert classcache.status(folder)["bad"] == [] and len(index["files"]) == 8
 
@@ -231,7 +238,7 @@ def test_rebuild_keeps_verified_files_and_replaces_bad_ones(class_cache, compute
 def test_command_line(course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     jobs = small_jobs()[:1]
     jobs = [Job(j.name, j.used_by, j.entries[:2], j.params) for j in jobs]
-    monkeypatch.setattr(classcache, "course_jobs", lambda m=None: jobs)
+    monkeypatch.setattr(classcache_build, "course_jobs", lambda *, manifest=None: jobs)
     folder = course / "cli-cache"
     assert main(["build-class-cache", str(folder), "--workers", "1"]) == 0
     out = capsys.readouterr().out
@@ -242,7 +249,7 @@ def test_command_line(course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyt
 
 def test_course_jobs_cover_every_parameter_set_the_notebooks_use() -> None:
     """Every ``EncodingParams(...)`` written in a lesson or exercise is one the class cache builds."""
-    built = {job.params.key() for job in classcache.course_jobs()}
+    built = {job.params.key() for job in classcache_build.course_jobs()}
     used = {DEFAULT_PARAMS.key()}
     notebooks = sorted((ROOT / "lessons").glob("*.ipynb")) + sorted((ROOT / "exercises" / "source").glob("*.ipynb"))
     for path in notebooks:

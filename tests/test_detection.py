@@ -1,33 +1,41 @@
-"""facecourse.detection: detection-rate tables, the .tem parser, landmark errors, low light.
+"""facecourse.detection: finding faces, detection-rate tables, box overlap (and their figures).
 
 Every expected value is worked out by hand in the comments, on made-up data small enough to check.
+The find_faces tests read the consenting Face Research Lab photos from the read-only mirror
+(conftest's `mirror` fixture) and FAIL without it (they are not skipped: CI always has it).
 """
 
 from __future__ import annotations
 
 import doctest
 import math
-import pickle
+import sys
+from pathlib import Path
 
+import face_recognition
 import numpy as np
 import pytest
+from PIL import Image
 
-from facecourse import degrade, detection
+from facecourse import degrade, detection, plots
+from facecourse.degrade import LowLight
 from facecourse.detection import (
     DetectionRate,
-    LandmarkPair,
-    LowLight,
-    TemplateError,
     box_iou,
-    correspondence_check,
     count_by_condition,
     detection_table,
-    landmark_errors,
+    find_faces,
     misplaced_detections,
-    nearest_reference_points,
-    parse_tem,
+)
+from facecourse.errors import (
+    CourseError,
+    FaceDetectionError,
+    ImageLoadError,
+    MultipleFacesError,
+    NoFaceError,
 )
 from facecourse.faceprints import EncodingSet, FaceRecord
+from facecourse.landmarks import LandmarkErrors
 
 
 def test_doctests() -> None:
@@ -74,6 +82,15 @@ def test_detection_rate_counts_and_wilson_interval() -> None:
     assert row.rate_ci == pytest.approx((1 - 0.79235, 1 - 0.06149), abs=1e-5)
     cells = row.as_row()
     assert cells["detected"] == "2/3" and cells["FTA"] == "33.3%" and cells["95% CI"] == "6.1%-79.2%"
+
+
+def test_detection_rate_is_built_on_the_one_rate_type() -> None:
+    row = DetectionRate("blur:8@512", "blur", 8.0, "blur sigma in pixels", detected=2, total=3, confidence=0.9)
+    assert (row.detections.count, row.detections.total, row.detections.confidence) == (2, 3, 0.9)
+    assert row.failed.value == row.fta and row.failed.ci == row.fta_ci
+    assert row.detections.value == row.rate
+    with pytest.raises(ValueError, match="confidence"):
+        DetectionRate("x", "x", 0.0, "", detected=1, total=2, confidence=95)
 
 
 def test_detection_rate_with_no_images_is_nan_not_zero() -> None:
@@ -132,190 +149,11 @@ def test_box_iou_by_hand_and_broadcasting() -> None:
 def test_run_detector_times_with_the_given_clock_and_reports_no_face_as_empty() -> None:
     ticks = iter([0.0, 2.0, 10.0, 11.0])  # run 1 takes 2 s, run 2 takes 1 s: best is 1 s
     grey = np.full((120, 120, 3), 128, dtype=np.uint8)  # no face in a flat grey square
-    run = detection.run_detector(grey, "hog", repeat=2, name="grey", clock=lambda: next(ticks))
+    run = detection.run_detector(grey, model="hog", repeat=2, name="grey", clock=lambda: next(ticks))
     assert run.boxes == () and run.seconds == 1.0 and run.image_size == (120, 120)
 
 
-# ------------------------------------------------------------------------------- low light
-
-
-def test_low_light_without_noise_is_the_identity_at_full_light() -> None:
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
-    # 1e12 electrons per white pixel: shot noise ~ 1e-6 relative, no read noise -> same picture
-    out = LowLight(1.0, base_side=None, white_electrons=1e12, read_noise=0).apply(img)
-    assert np.abs(out.astype(int) - img.astype(int)).max() <= 1
-
-
-def test_low_light_gain_is_capped_so_very_little_light_is_also_darker() -> None:
-    white = np.full((4, 4, 3), 255, dtype=np.uint8)
-    # level 0.01, gain capped at 16: linear 1.0 -> 0.16; 0.16 ** (1 / 2.2) * 255 = 110.86 -> 111
-    out = LowLight(0.01, base_side=None, white_electrons=1e12, read_noise=0).apply(white)
-    assert np.all(out == 111)
-
-
-def test_low_light_noise_follows_photon_statistics() -> None:
-    # input 136: linear (136/255)^2.2 = 0.2508. At level 0.1 with 1000 electrons per white pixel,
-    # a pixel expects 25.08 electrons; Poisson sd = sqrt(25.08) = 5.01 electrons. Gain 10 gives
-    # linear = electrons / 100: mean 0.2508, sd 0.0501.
-    img = np.full((200, 200, 3), 136, dtype=np.uint8)
-    out = LowLight(0.1, base_side=None, read_noise=0).apply(img)
-    linear = (out.astype(np.float64) / 255) ** 2.2
-    assert linear.mean() == pytest.approx(0.2508, abs=0.005)
-    assert linear.std() == pytest.approx(0.0501, rel=0.08)  # 8-bit rounding adds a little
-
-
-def test_low_light_is_seeded_by_the_image_not_by_global_state() -> None:
-    img = np.full((32, 32, 3), 100, dtype=np.uint8)
-    other = img.copy()
-    other[0, 0, 0] = 101
-    t = LowLight(0.05, base_side=None)
-    np.random.seed(1)
-    first = t.apply(img)
-    np.random.seed(2)
-    assert np.array_equal(first, LowLight(0.05, base_side=None).apply(img))
-    assert not np.array_equal(first[1:], t.apply(other)[1:])  # a different photo gets different noise
-
-
-def test_low_light_shrinks_pickles_and_names_itself() -> None:
-    t = LowLight(0.2)
-    out = t.apply(np.zeros((1024, 768, 3), dtype=np.uint8))
-    assert out.shape == (512, 384, 3) and out.dtype == np.uint8 and out.flags.c_contiguous
-    assert pickle.loads(pickle.dumps(t)) == t  # worker processes receive it pickled
-    assert t.variant == "lowlight:0.2@512/e1000/r3/g16"
-    assert LowLight(0.2, read_noise=5).variant != t.variant  # every setting is part of the cache key
-    for bad in (0, -0.1, 1.5):
-        with pytest.raises(ValueError, match="share of the light"):
-            LowLight(bad)
-
-
-def test_conditions_with_low_light_add_six_levels_to_the_standard_ones() -> None:
-    conds = detection.conditions_with_low_light()
-    standard = degrade.conditions()
-    assert [c.variant for c in conds[:len(standard)]] == [c.variant for c in standard]
-    assert [c.level for c in conds[len(standard):]] == list(detection.LOW_LIGHT_LEVELS)
-    assert len({c.variant for c in conds}) == len(conds)
-
-
-# ------------------------------------------------------------------------------- .tem files
-
-
-TEM = (
-    "3\r\n"            # three points, Windows line ends
-    "10.5\t20\r\n"
-    "\r\n"             # a stray blank line
-    "30 40.25\r\n"
-    "50\t60\r\n"
-    "2\r\n"            # two lines follow: flag, count, indices
-    "0\r\n2\r\n0 1\r\n"
-    "0\r\n3\r\n0 1 2\r\n"
-)
-
-
-def test_parse_tem_reads_points_and_lines() -> None:
-    t = parse_tem(TEM)
-    assert t.points.tolist() == [[10.5, 20.0], [30.0, 40.25], [50.0, 60.0]]
-    assert t.lines == ((0, 1), (0, 1, 2))
-    assert len(t) == 3
-    assert parse_tem(TEM.encode()).points.tolist() == t.points.tolist()  # bytes work too
-
-
-def test_parse_tem_without_a_line_section() -> None:
-    assert parse_tem("1\n5 6\n").lines == ()
-
-
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"),
-    ("three\n1 2\n", "number of points"),
-    ("3\n1 2\n3 4\n", "announces 3 points"),
-    ("2\n1 2\n3 x\n", "line 3: point 1"),
-    ("2\n1 2\n3 4 5\n", "point 1 should be two numbers"),
-    ("2\n1 2\n3 4\n1\n0\n2\n0 7\n", r"point\(s\) \[7\]"),
-    ("2\n1 2\n3 4\n2\n0\n2\n0 1\n", "do not add up"),
-])
-def test_parse_tem_explains_what_is_wrong(text, message) -> None:
-    with pytest.raises(TemplateError, match=message):
-        parse_tem(text, name="test.tem")
-
-
-def test_real_london_template(images_ready) -> None:
-    from facecourse.manifest import load_manifest
-
-    t = detection.load_template(load_manifest()["london-001-neutral"])
-    assert t.points.shape == (189, 2) and len(t.lines) == 44
-    left_pupil, right_pupil = t.points[0], t.points[1]
-    assert left_pupil[0] < right_pupil[0]  # point 0 is the pupil on the left of the image
-    assert abs(left_pupil[1] - right_pupil[1]) < 30  # ... at about the same height
-
-
-# ------------------------------------------------------------------------------- landmark errors
-
-
-def _reference(n_photos: int = 1) -> np.ndarray:
-    ref = np.zeros((n_photos, 189, 2))
-    ref[:, 0] = (0, 0)
-    ref[:, 1] = (100, 0)  # pupils 100 px apart: inter-ocular distance 100
-    return ref
-
-
-def test_landmark_errors_in_pixels_and_share_of_inter_ocular_distance() -> None:
-    dlib = np.zeros((1, 68, 2))
-    ref = _reference()
-    ref[0, 129] = (50, 200)
-    dlib[0, 8] = (53, 204)  # chin off by (3, 4): 5 px = 5 % of 100 px
-    ref[0, 54], ref[0, 60] = (40, 100), (60, 100)  # the two sides of the nose tip, midpoint (50, 100)
-    dlib[0, 30] = (50, 112)  # 12 px below the midpoint
-    dlib[0, 36:42] = [(-2, 0), (2, 0), (-2, 3), (2, 3), (0, 0), (0, 0)]  # eyelid points: mean (0, 1)
-    pairs = [LandmarkPair("chin", (8,), (129,)), LandmarkPair("nose tip", (30,), (54, 60)),
-             LandmarkPair("left eye centre", tuple(range(36, 42)), (0,))]
-    e = landmark_errors(dlib, ref, pairs)
-    assert e.names == ("chin", "nose tip", "left eye centre")
-    assert e.pixels.tolist() == [[5.0, 12.0, 1.0]]
-    assert e.normalised.tolist() == [[0.05, 0.12, 0.01]]
-
-
-def test_landmark_error_summary_mean_and_interval() -> None:
-    dlib = np.zeros((2, 68, 2))
-    ref = _reference(2)
-    ref[:, 129] = (0, 50)
-    dlib[0, 8] = (0, 51)  # errors 1 and 3 px: mean 2, sd sqrt(2)
-    dlib[1, 8] = (0, 53)
-    (row,) = landmark_errors(dlib, ref, [LandmarkPair("chin", (8,), (129,))]).summary()
-    # half-width = 1.95996 * sqrt(2) / sqrt(2) = 1.95996 -> (0.04004, 3.95996); in IOD: / 100
-    assert row.photos == 2 and row.mean_px == pytest.approx(2.0)
-    assert row.ci_px == pytest.approx((0.04004, 3.95996), abs=1e-5)
-    assert row.mean_iod == pytest.approx(0.02) and row.ci_iod == pytest.approx((0.0004004, 0.0395996), abs=1e-7)
-    assert row.as_row()["mean error (px)"] == "2.0"
-
-
-def test_landmark_errors_reject_mismatched_or_missing_input() -> None:
-    with pytest.raises(ValueError, match="same photos"):
-        landmark_errors(np.zeros((2, 68, 2)), _reference(3))
-    with pytest.raises(ValueError, match="shape"):
-        landmark_errors(np.zeros((68, 3)), _reference())
-    bad = np.zeros((1, 68, 2))
-    bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        landmark_errors(bad, _reference())
-    with pytest.raises(ValueError, match="189-point"):
-        landmark_errors(np.zeros((1, 68, 2)), _reference(), inter_ocular_points=(0, 500))
-    with pytest.raises(ValueError, match="do not fit"):
-        landmark_errors(np.zeros((1, 68, 2)), _reference(), [LandmarkPair("x", (70,), (0,))])
-
-
-def test_nearest_reference_points_and_correspondence_check() -> None:
-    # one dlib point (index 0) paired with template point 2, over three photos
-    dlib = np.zeros((3, 1, 2))
-    ref = np.zeros((3, 3, 2))
-    ref[:, 0] = (100, 100)
-    ref[:, 1] = (0, 10)     # a distractor 10 px away
-    ref[:, 2] = [(0, 1), (0, 2), (0, 50)]  # the partner: nearest in photos 0 and 1, not in photo 2
-    assert nearest_reference_points(dlib, ref).tolist() == [[2], [2], [1]]
-    (row,) = correspondence_check(dlib, ref, [LandmarkPair("p", (0,), (2,))])
-    assert (row["wins"], row["photos"], row["runner_up"]) == (2, 3, 1)
-
-
-def test_detection_plots_label_the_rows_confidence() -> None:
+def test_detection_figures_label_the_rows_confidence() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -329,11 +167,198 @@ def test_detection_plots_label_the_rows_confidence() -> None:
     rows = [DetectionRate("none", "none", 0, "", 9, 10, confidence=0.9),
             DetectionRate("blur:2", "blur", 2, "blur sigma in pixels", 8, 10, confidence=0.9),
             DetectionRate("blur:4", "blur", 4, "blur sigma in pixels", 5, 10, confidence=0.9)]
-    shown = texts(detection.plot_detection_rates(rows, title="t"))
+    shown = texts(plots.plot_detection_rates(rows, title="t"))
     assert "90% Wilson CI" in shown and "95%" not in shown
     mixed = rows[:2] + [DetectionRate("blur:4", "blur", 4, "blur sigma in pixels", 5, 10, confidence=0.95)]
-    assert "Wilson CI (90%, 95%)" in texts(detection.plot_detection_rates(mixed, title="t"))
-    errors = detection.LandmarkErrors(("a", "b"), np.array([[1.0, 2.0], [3.0, 4.0], [2.0, 2.0]]),
+    assert "Wilson CI (90%, 95%)" in texts(plots.plot_detection_rates(mixed, title="t"))
+    errors = LandmarkErrors(("a", "b"), np.array([[1.0, 2.0], [3.0, 4.0], [2.0, 2.0]]),
                                       np.array([10.0, 10.0, 10.0]))
-    shown = texts(detection.plot_landmark_errors(errors.summary(confidence=0.8), title="t"))
+    shown = texts(plots.plot_landmark_errors(errors.summary(confidence=0.8), title="t"))
     assert "80% CI" in shown and "95%" not in shown
+
+
+# ------------------------------------------------------------------------------------------
+# find_faces (moved from the loader's tests with the function)
+# ------------------------------------------------------------------------------------------
+
+def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    return str(excinfo.value)
+
+
+def _assert_says(message: str, *words: str) -> None:
+    for word in words:
+        assert word.lower() in message.lower(), f"{word!r} missing from message:\n{message}"
+
+
+def _photo(mirror: Path, face_id: str, side: int) -> Image.Image:
+    """A photo from the read-only mirror (conftest's `mirror` fixture fails loudly without it)."""
+    path = mirror / "neutral_front" / f"{face_id}_03.jpg"
+    if not path.is_file():
+        pytest.fail(f"THE FACE PHOTO {path} IS MISSING from the image mirror; the face-detection "
+                    "tests need it (they fail instead of skipping: CI always has the mirror).",
+                    pytrace=False)
+    with Image.open(path) as im:
+        return im.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="session")
+def face450(mirror: Path) -> Image.Image:
+    """Photo 001 downscaled from 1350 to 450 px (HOG time grows with the pixel count)."""
+    return _photo(mirror, "001", 450)
+
+
+@pytest.fixture(scope="session")
+def face450_box(face450: Image.Image) -> tuple[int, int, int, int]:
+    return find_faces(np.asarray(face450))[0]
+
+
+def test_find_faces_one_face(face450: Image.Image) -> None:
+    boxes = find_faces(np.asarray(face450))
+    assert len(boxes) == 1
+    top, right, bottom, left = boxes[0]
+    assert all(type(v) is int for v in boxes[0])
+    assert 0 <= top < bottom <= 450 and 0 <= left < right <= 450
+    assert 100 < right - left < 250  # the face, not the whole photo
+
+
+def test_find_faces_on_a_mirrored_view(face450: Image.Image) -> None:
+    # face_recognition.face_locations on such a view reads the wrong memory: measured here, it
+    # returned no face or a wrong box, varying from call to call. find_faces passes a copy.
+    view = np.asarray(face450)[:, ::-1]
+    assert not view.flags.c_contiguous
+    expected = face_recognition.face_locations(view.copy(), number_of_times_to_upsample=0)
+    assert len(expected) == 1
+    for _ in range(3):
+        assert find_faces(view) == expected
+
+
+@pytest.fixture(scope="session")
+def two_faces(mirror: Path, face450: Image.Image) -> np.ndarray:
+    """Two people side by side: 001 at 300 px (left, larger), 002 at 220 px (right)."""
+    canvas = Image.new("RGB", (520, 300), (235, 235, 235))
+    canvas.paste(face450.resize((300, 300), Image.Resampling.LANCZOS), (0, 0))
+    canvas.paste(_photo(mirror, "002", 220), (300, 40))
+    return np.asarray(canvas)
+
+
+def test_several_faces_error(two_faces: np.ndarray) -> None:
+    with pytest.raises(MultipleFacesError) as excinfo:
+        find_faces(two_faces, name="group.jpg")
+    _assert_says(_message(excinfo), "Found 2 faces", "group.jpg", "exactly one",
+                 "on_multiple='largest'", "on_multiple='all'")
+    assert isinstance(excinfo.value, FaceDetectionError) and isinstance(excinfo.value, CourseError)
+
+
+def test_several_faces_largest_and_all(two_faces: np.ndarray) -> None:
+    largest = find_faces(two_faces, on_multiple="largest")
+    every = find_faces(two_faces, on_multiple="all")
+    assert len(largest) == 1 and len(every) == 2
+    assert largest[0] == every[0]
+    assert largest[0][1] <= 300  # the larger face is the left one
+    assert every[1][3] >= 300    # the smaller one is on the right
+
+    def area(box: tuple[int, int, int, int]) -> int:
+        return (box[2] - box[0]) * (box[1] - box[3])
+    assert area(every[0]) > area(every[1])
+
+
+def test_no_face(tmp_path: Path) -> None:
+    gradient = np.tile(np.linspace(0, 255, 400).astype(np.uint8), (400, 1))
+    image = np.ascontiguousarray(np.stack([gradient, gradient[::-1], gradient.T], axis=-1))
+    with pytest.raises(NoFaceError) as excinfo:
+        find_faces(image, name="wall.png")
+    _assert_says(_message(excinfo), "No face found", "wall.png", "400x400 pixels", "upsample=0",
+                 "upsample=1", "80x80")
+    with pytest.raises(NoFaceError) as excinfo:
+        find_faces(image, upsample=1)
+    _assert_says(_message(excinfo), "the image", "upsample=1", "model='cnn'", "slow")
+    with pytest.raises(NoFaceError):  # also when every face was asked for
+        find_faces(image, on_multiple="all")
+
+
+@pytest.fixture(scope="session")
+def tiny_face(face450: Image.Image, face450_box: tuple[int, int, int, int]) -> np.ndarray:
+    """The face (with a margin) shrunk to 60 px wide in a 200x200 canvas: the detected face box
+    would be about 40 px, half of what HOG finds without upsampling. Measured: found with
+    upsample=1 and 2, not with 0, for head crops from 40 to 76 px wide."""
+    top, right, bottom, left = face450_box
+    centre_x, centre_y, half = (left + right) / 2, (top + bottom) / 2, 0.75 * (right - left)
+    head = face450.crop((round(centre_x - half), round(centre_y - half),
+                         round(centre_x + half), round(centre_y + half)))
+    canvas = Image.new("RGB", (200, 200), (200, 200, 200))
+    canvas.paste(head.resize((60, 60), Image.Resampling.LANCZOS), (70, 70))
+    return np.asarray(canvas)
+
+
+def test_tiny_face_needs_upsampling(tiny_face: np.ndarray) -> None:
+    with pytest.raises(NoFaceError) as excinfo:
+        find_faces(tiny_face, name="thumbnail.png")
+    _assert_says(_message(excinfo), "thumbnail.png", "200x200 pixels", "image is small",
+                 "shorter side 200 px", "80x80", "upsample=1", "larger")
+    boxes = find_faces(tiny_face, upsample=1)
+    assert len(boxes) == 1
+    top, right, bottom, left = boxes[0]
+    assert 70 <= (left + right) / 2 <= 130 and 70 <= (top + bottom) / 2 <= 130
+    assert right - left < 80
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (np.zeros((50, 50, 3), np.float64), ("dtype float64", "* 255")),
+        (np.zeros((50, 50, 4), np.uint8), ("shape (50, 50, 4)", "alpha", "[:, :, :3]")),
+        (np.zeros((50, 50), np.uint8), ("shape (50, 50)", "grayscale", "np.stack")),
+        (np.zeros((3, 50, 60), np.uint8), ("shape (3, 50, 60)", "channels-first")),
+        (np.zeros((50, 50, 3), np.uint16), ("dtype uint16", "// 257")),
+        (np.zeros((0, 50, 3), np.uint8), ("empty",)),
+        ([[0, 0, 0]], ("of type list, not a numpy array",)),
+        (Image.new("RGB", (5, 5)), ("of type Image", "np.array(img.convert('RGB'))")),
+        ("photo.jpg", ("of type str", "image = load_rgb(path)")),
+    ],
+    ids=["float", "rgba", "gray", "chw", "uint16", "empty", "list", "pil", "path"],
+)
+def test_find_faces_rejects_wrong_arrays(bad: object, words: tuple[str, ...]) -> None:
+    with pytest.raises(ImageLoadError) as excinfo:
+        find_faces(bad)  # type: ignore[arg-type]
+    _assert_says(_message(excinfo), "find_faces() needs an 8-bit image", *words)
+
+
+def test_cnn_no_face_message() -> None:
+    image = np.full((120, 120, 3), 128, np.uint8)
+    with pytest.raises(NoFaceError) as excinfo:
+        find_faces(image, model="cnn")
+    _assert_says(_message(excinfo), "model='cnn'", "Even the CNN detector found nothing")
+
+
+def test_dlib_failure_is_wrapped(monkeypatch: pytest.MonkeyPatch, face450: Image.Image) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Error while calling cudaMalloc")
+    monkeypatch.setattr(face_recognition, "face_locations", crash)
+    with pytest.raises(CourseError) as excinfo:
+        find_faces(np.asarray(face450), name="big.jpg")
+    assert not isinstance(excinfo.value, FaceDetectionError)  # a crash is no verdict on the image
+    _assert_says(_message(excinfo), "failed inside dlib", "big.jpg", "450x450", "cudaMalloc",
+                 "downscale")
+    assert isinstance(excinfo.value.__cause__, RuntimeError)
+
+
+def test_broken_face_recognition_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "face_recognition", None)  # makes the import fail
+    with pytest.raises(CourseError) as excinfo:
+        find_faces(np.zeros((10, 10, 3), np.uint8))
+    assert not isinstance(excinfo.value, FaceDetectionError)
+    _assert_says(_message(excinfo), "could not be imported", "requirements.txt", "setuptools<80.9")
+
+
+def test_find_faces_rejects_bad_options(face450: Image.Image) -> None:
+    image = np.asarray(face450)
+    with pytest.raises(ValueError, match="on_multiple"):
+        find_faces(image, on_multiple="first")
+    with pytest.raises(ValueError, match="model"):
+        find_faces(image, model="haar")
+    with pytest.raises(ValueError, match="upsample"):
+        find_faces(image, upsample=-1)
+
+
+def test_public_api() -> None:
+    assert set(detection.__all__) >= {"find_faces", "run_detector", "detection_table", "DetectionRate"}

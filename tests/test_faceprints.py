@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facecourse import faceprints
+from facecourse import faceprints, metrics
 from facecourse.dataset import load_photo
 from facecourse.errors import ConsentRevokedError
 from facecourse.manifest import load_manifest
@@ -20,11 +20,11 @@ def entry(isolated: Path):
     return load_manifest()["london-001-neutral"]
 
 
-def test_default_tolerance_is_the_library_default() -> None:
+def test_default_threshold_is_the_library_default_tolerance() -> None:
     import face_recognition
 
     default = inspect.signature(face_recognition.compare_faces).parameters["tolerance"].default
-    assert faceprints.DEFAULT_TOLERANCE == default
+    assert metrics.DEFAULT_THRESHOLD == default
 
 
 def test_pipeline_matches_face_recognition_on_the_same_box(entry) -> None:
@@ -119,7 +119,7 @@ def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
 def test_batch_of_changed_copies_equals_one_at_a_time(entry, isolated: Path) -> None:
     """encode_variants shrinks each photo once and reuses it; results must equal apply() alone."""
     from facecourse.degrade import Degradation
-    from facecourse.detection import LowLight
+    from facecourse.degrade import LowLight
 
     transforms = [Degradation("blur", 4), Degradation("jpeg", 10), LowLight(0.05)]
     batch = faceprints.encode_variants([entry], transforms, workers=1)
@@ -158,3 +158,51 @@ def test_require_face_keeps_the_detection_error_catchable() -> None:
         faceprints.require_face(record)
     assert isinstance(caught.value, CourseError)  # and still a CourseError, as before
     assert faceprints.require_face(_record(np.zeros(128))).acquired
+
+
+# --------------------------------------------------------------------------- one manifest, one consent check
+
+
+def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call chain reads the manifest once and checks each image's consent once.
+
+    Before: ``encode_entries`` checked every photo 3 times (its list, ``encode_entry``, ``read_bytes``),
+    ``encode_variants`` 3 times and read the manifest again for every photo (its worker), and
+    ``load_templates`` checked each template 3 times. Counted here on a cache miss (the photo is read).
+    """
+    from facecourse import landmarks
+    from facecourse.degrade import Degradation
+    from facecourse.manifest import Manifest
+
+    made: list[int] = []
+    checked: list[str] = []
+    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
+
+    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
+        made.append(1)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_check(self: Manifest, entry: object) -> None:
+        checked.append(entry.file_id)  # type: ignore[attr-defined]
+        real_check(self, entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Manifest, "__init__", counting_init)
+    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    # no dlib: the chain up to the pixels is what is counted (the photo is still read and verified)
+    monkeypatch.setattr(faceprints, "encode_array", lambda image, params, **kw: faceprints.FaceRecord(
+        kw["file_id"], kw["sha256"], None, None, None, image.shape[:2], "stand-in"))
+    photos = load_manifest().photos("london_neutral")[:3]
+    ids = sorted(e.file_id for e in photos)
+
+    for call, expected in (
+        (lambda: faceprints.encode_entries(photos, workers=1), ids),
+        (lambda: faceprints.encode_entries(photos, workers=1), ids),  # cache hits: still checked, once
+        (lambda: faceprints.encode_variants(photos, [Degradation("blur", 2)], workers=1), ids),
+        (lambda: faceprints.encode_entry(photos[0]), ids[:1]),
+        (lambda: landmarks.load_templates(photos), sorted(f"{i}-landmarks" for i in ids)),
+    ):
+        made.clear()
+        checked.clear()
+        call()
+        assert len(made) == 1, f"the manifest was read {len(made)} times in one call"
+        assert sorted(checked) == expected

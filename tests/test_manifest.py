@@ -9,7 +9,7 @@ import pytest
 
 from facecourse import config
 from facecourse.errors import ConsentRevokedError, IntegrityError, ManifestError, NotInManifestError
-from facecourse.manifest import MANIFEST_COLUMNS, UPSTREAM_COMMIT, load_manifest
+from facecourse.manifest import MANIFEST_COLUMNS, UPSTREAM_COMMIT, load_manifest, verify_bytes
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
@@ -103,9 +103,9 @@ def test_wrong_hash_is_refused(mirror: Path) -> None:
     m = load_manifest()
     entry = m["london-001-neutral"]
     good = (mirror / entry.path).read_bytes()
-    m.verify_bytes(entry, good, "ok.jpg")  # no error
+    verify_bytes(entry, good, "ok.jpg")  # no error
     with pytest.raises(IntegrityError, match="does not match its manifest entry 'london-001-neutral'"):
-        m.verify_bytes(entry, good[:-1] + b"\x00", "tampered.jpg")
+        verify_bytes(entry, good[:-1] + b"\x00", "tampered.jpg")
 
 
 def test_withdrawn_consent_hides_the_person(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from facecourse import audit, config, dataset, detection, faceprints, rights
+from facecourse import audit, config, dataset, faceprints, landmarks, rights
 from facecourse.errors import ConsentRevokedError, CourseError
 from facecourse.manifest import Manifest, Revocation, load_manifest
 
@@ -36,8 +36,8 @@ def _photo() -> object:
 CALLS = {
     "dataset.read_bytes": lambda m: dataset.read_bytes(_photo(), manifest=m),
     "dataset.load_photo": lambda m: dataset.load_photo(_photo(), manifest=m),
-    "detection.load_template": lambda m: detection.load_template(_photo(), manifest=m),
-    "detection.load_templates": lambda m: detection.load_templates([_photo()], manifest=m),
+    "landmarks.load_template": lambda m: landmarks.load_template(_photo(), manifest=m),
+    "landmarks.load_templates": lambda m: landmarks.load_templates([_photo()], manifest=m),
     "faceprints.encode_entry": lambda m: faceprints.encode_entry(_photo(), manifest=m),
     "faceprints.encode_entries": lambda m: faceprints.encode_entries([_photo()], workers=1, manifest=m),
     "faceprints.encode_variants": lambda m: faceprints.encode_variants([_photo()], [], workers=1, manifest=m),

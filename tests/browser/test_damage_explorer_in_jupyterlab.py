@@ -134,12 +134,12 @@ LESSON_01 = ROOT / "lessons" / "01_finding_faces.ipynb"
 
 def lesson_table() -> list[DetectionRate]:
     """The lesson's table, recomputed here (keep in step with lessons/01_finding_faces.ipynb)."""
-    from facecourse import detection, faceprints, manifest
+    from facecourse import degrade, detection, faceprints, manifest
 
     london = manifest.load_manifest().photos("london_neutral")
     n_people = 51
     people = london[:: max(1, len(london) // n_people)][:n_people]
-    conditions = detection.conditions_with_low_light()
+    conditions = degrade.conditions_with_low_light()
     return detection.detection_table(faceprints.encode_variants(people, conditions), conditions)
 
 
