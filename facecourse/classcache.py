@@ -7,7 +7,8 @@ again. Instead the instructor runs, once::
     python -m facecourse build-class-cache /srv/facecourse-class-cache
 
 (:func:`facecourse.classcache_build.build`) and every student's server gets
-``FACECOURSE_CLASS_CACHE=/srv/facecourse-class-cache``, mounted read-only. A student's kernel then looks for a faceprint in their own cache, then in the class
+``FACECOURSE_CLASS_CACHE=/srv/facecourse-class-cache``, mounted read-only. A student's kernel then
+looks for a faceprint in their own cache, then in the class
 cache, and computes it only when neither has it. It writes only to its own cache.
 
 The folder is laid out exactly like a student's cache (``faceprints/<key>/<image sha256>[--<variant>].npz``,
@@ -234,7 +235,8 @@ def status(root: Path | str | None = None, *, verify: bool = True,
         raise CourseError("No class cache: give a folder or set FACECOURSE_CLASS_CACHE.")
     data = read_index(root)
     if data is None:
-        raise CourseError(f"{root} has no readable {INDEX_NAME}: build it with `python -m facecourse build-class-cache {root}`.")
+        raise CourseError(f"{root} has no readable {INDEX_NAME}: build it with "
+                          f"`python -m facecourse build-class-cache {root}`.")
     bad = []
     if verify:
         for rel, info in progress(list(data["files"].items()), desc="Verifying the class cache", unit="file"):

@@ -11,6 +11,7 @@ read-only. How students' kernels read it, and why they can trust it, is :mod:`fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ def course_jobs(*, manifest: Manifest | None = None) -> list[Job]:
     assert {c.variant for c in degrade.conditions()} <= {c.variant for c in conditions}
     return [
         Job("every photo as published", "lessons 00-06, exercises 02-05", tuple(m.photos()), DEFAULT_PARAMS),
-        Job("London photos, 68-point landmark model", "lesson 02", tuple(london), EncodingParams(landmark_model="large")),
+        Job("London photos, 68-point landmark model", "lesson 02", tuple(london),
+            EncodingParams(landmark_model="large")),
         # lesson 02 draws 10 people at random for this; computing all London photos keeps the
         # class cache right whatever the draw (about 1 s per photo, once).
         Job("London photos, num_jitters=10", "lesson 02", tuple(london), EncodingParams(num_jitters=10)),
@@ -174,7 +176,5 @@ def _make_read_only(root: Path) -> None:
     """Files read-only for everyone; folders writable by their owner only (who may purge or rebuild)."""
     for path in [root, *root.rglob("*")]:
         mode = 0o755 if path.is_dir() else 0o444
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(path, mode)
-        except OSError:
-            pass

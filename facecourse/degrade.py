@@ -93,7 +93,7 @@ def occlude(image: np.ndarray, fraction: float) -> np.ndarray:
     out = image.copy()
     height = image.shape[0]
     face_top, face_bottom = int(0.40 * height), int(0.80 * height)
-    start = int(round(face_bottom - fraction * (face_bottom - face_top)))
+    start = round(face_bottom - fraction * (face_bottom - face_top))
     out[start:face_bottom] = 128
     return np.ascontiguousarray(out)
 

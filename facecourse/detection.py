@@ -420,7 +420,7 @@ def misplaced_detections(results: Mapping[str, Any], transforms: Sequence[Any], 
         records = results[variant].records
         if len(records) != len(base_records):
             raise ValueError(f"'{variant}' has {len(records)} images but the baseline has {len(base_records)}")
-        if any(r.box is not None and r.image_size != size for r, size in zip(records, base_sizes)):
+        if any(r.box is not None and r.image_size != size for r, size in zip(records, base_sizes, strict=True)):
             raise ValueError(f"'{variant}' was computed at another image size than the baseline; "
                              "compare conditions made at the same base_side")
         boxes = _boxes_array(records)

@@ -139,7 +139,7 @@ class EncodingSet:
     @property
     def failures(self) -> list[tuple[ManifestEntry, str]]:
         """Entries with no faceprint, and why: the failures to acquire (FTA)."""
-        return [(e, r.error or "") for e, r in zip(self.entries, self.records) if not r.acquired]
+        return [(e, r.error or "") for e, r in zip(self.entries, self.records, strict=True) if not r.acquired]
 
     @property
     def embeddings(self) -> np.ndarray:
@@ -149,14 +149,14 @@ class EncodingSet:
 
     @property
     def person_ids(self) -> np.ndarray:
-        return np.array([e.person_id for e, r in zip(self.entries, self.records) if r.acquired])
+        return np.array([e.person_id for e, r in zip(self.entries, self.records, strict=True) if r.acquired])
 
     @property
     def file_ids(self) -> np.ndarray:
-        return np.array([e.file_id for e, r in zip(self.entries, self.records) if r.acquired])
+        return np.array([e.file_id for e, r in zip(self.entries, self.records, strict=True) if r.acquired])
 
     def acquired_entries(self) -> list[ManifestEntry]:
-        return [e for e, r in zip(self.entries, self.records) if r.acquired]
+        return [e for e, r in zip(self.entries, self.records, strict=True) if r.acquired]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -213,7 +213,7 @@ def _encoder(params: EncodingParams) -> Any:
 
 
 def _scale_box(box: Box, factor: float, size: tuple[int, int]) -> Box:
-    top, right, bottom, left = (int(round(v * factor)) for v in box)
+    top, right, bottom, left = (round(v * factor) for v in box)
     height, width = size
     return max(top, 0), min(right, width), min(bottom, height), max(left, 0)
 
@@ -422,10 +422,11 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
         fetch([entries[i] for i in missing])  # download once, before forking
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(_worker, jobs, chunksize=4)
-            for i, record in zip(missing, progress(results, desc="Encoding faces", unit="img", total=len(jobs))):
+            for i, record in zip(missing, progress(results, desc="Encoding faces", unit="img", total=len(jobs)),
+                                 strict=True):
                 records[i] = record
     else:
-        for i, job in zip(missing, progress(jobs, desc="Encoding faces", unit="img")):
+        for i, job in zip(missing, progress(jobs, desc="Encoding faces", unit="img"), strict=True):
             records[i] = _encode_checked(*job)
     return EncodingSet(entries, [r for r in records if r is not None])
 
@@ -516,13 +517,13 @@ def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Trans
         with ProcessPoolExecutor(max_workers=workers) as pool:
             computed = dict(zip((job[0].file_id for job in todo),
                                 progress(pool.map(_variants_worker, todo), desc="Encoding changed copies",
-                                         unit="img", total=len(todo))))
+                                         unit="img", total=len(todo)), strict=True))
     else:
         computed = {job[0].file_id: rec for job, rec in
                     zip(todo, progress(map(_variants_worker, todo), desc="Encoding changed copies",
-                                       unit="img", total=len(todo)))}
+                                       unit="img", total=len(todo)), strict=True)}
     for job in jobs:
         records = computed.get(job[0].file_id) or found.get(job[0].file_id) or _variants_worker(job)
-        for t, record in zip(transforms, records):
+        for t, record in zip(transforms, records, strict=True):
             results[t.variant].append(record)
     return {t.variant: EncodingSet(list(entries), results[t.variant]) for t in transforms}

@@ -361,7 +361,7 @@ def _open_header(stream: IO[bytes], head: bytes, label: str) -> ImageFile.ImageF
         return image
     except UnidentifiedImageError as err:
         raise ImageLoadError(_diagnose_unidentified(stream, head, label)) from err
-    except Exception as err:  # noqa: BLE001 - a plugin choking on a damaged header
+    except Exception as err:  # a plugin choking on a damaged header
         raise ImageLoadError(_damaged_header_message(label, _sniff_supported(head), err)) from err
 
 
@@ -535,7 +535,7 @@ def load_rgb(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS,
             try:
                 n_frames = getattr(image, "n_frames", 1)
                 image.load()  # full decode now: a truncated file fails here, not later
-            except Exception as err:  # noqa: BLE001 - OSError, EOFError, SyntaxError, zlib...
+            except Exception as err:  # OSError, EOFError, SyntaxError, zlib...
                 raise _decode_error(label, fmt, err) from err
             if n_frames > 1 and fmt != "MPO":
                 kind = "an animation" if fmt in ("GIF", "PNG", "WEBP", "AVIF") else "several pages"

@@ -230,7 +230,7 @@ def load_revocations(path: Path | None = None) -> list[Revocation]:
     numbered = list(_data_lines(path.open(newline="", encoding="utf-8")))
     rows = list(csv.DictReader(line for _, line in numbered))
     out = []
-    for (line, _), row in zip(numbered[1:], rows):
+    for (line, _), row in zip(numbered[1:], rows, strict=False):
         pid = (row.get("person_id") or "").strip()
         if not pid:
             raise _row_error(path, line, "a withdrawal row has no person_id")
@@ -255,7 +255,7 @@ def load_manifest(path: Path | None = None, revocations: Path | None = None) -> 
     entries: list[ManifestEntry] = []
     seen_ids: set[str] = set()
     seen_paths: set[str] = set()
-    for (line, _), row in zip(numbered[1:], csv.DictReader(text for _, text in numbered)):
+    for (line, _), row in zip(numbered[1:], csv.DictReader(text for _, text in numbered), strict=False):
         entry = _parse_entry(row, path, line)
         for seen, value, what in ((seen_ids, entry.file_id, "file_id"), (seen_paths, entry.path, "path")):
             if value in seen:

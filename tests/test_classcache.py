@@ -113,7 +113,7 @@ def test_students_read_the_class_cache_and_write_only_their_own(class_cache, com
     assert computed == []  # nothing computed: every faceprint came from the class cache
     assert student_files() == []  # and nothing copied into the student's cache
     assert class_state(folder) == before  # the class cache is only read
-    for entry, record in zip(got.entries, got.records):
+    for entry, record in zip(got.entries, got.records, strict=True):
         with np.load(folder / faceprints.cache_relpath(entry.sha256)) as z:
             assert np.array_equal(record.encoding, z["encoding"])  # the same stored bytes, not recomputed
     assert len(blurred[BLUR.variant].records) == 2

@@ -73,7 +73,7 @@ def test_no_network_and_no_mirror_says_how_to_use_a_local_copy(isolated: Path, m
 def test_mirror_without_the_file_is_explained(isolated: Path, monkeypatch) -> None:
     m, entries = some_entries(1)
     monkeypatch.setenv("FACECOURSE_IMAGE_MIRROR", str(isolated / "empty"))
-    with pytest.raises(DownloadError, match="has no neutral_front/001_03.jpg"):
+    with pytest.raises(DownloadError, match=r"has no neutral_front/001_03\.jpg"):
         dataset.fetch(entries, manifest=m)
 
 

@@ -31,7 +31,7 @@ def test_every_kind_is_named_not_indexed() -> None:
 
 def test_the_figures_reverse_the_axes_of_the_kinds_where_smaller_is_worse() -> None:
     # plots may not import degrade (display does not import the image pipeline): it keeps its own set
-    assert plots._SMALLER_IS_WORSE == {k for k, v in DEGRADATIONS.items() if v.smaller_is_worse}
+    assert {k for k, v in DEGRADATIONS.items() if v.smaller_is_worse} == plots._SMALLER_IS_WORSE
 
 
 # ------------------------------------------------------------------------------- low light

@@ -108,7 +108,7 @@ def _record(box=None) -> FaceRecord:
 
 def _results(transforms, boxes_per_transform):
     return {t.variant: EncodingSet([], [_record(b) for b in boxes])
-            for t, boxes in zip(transforms, boxes_per_transform)}
+            for t, boxes in zip(transforms, boxes_per_transform, strict=True)}
 
 
 def test_detection_table_counts_acquired_records_in_transform_order() -> None:

@@ -24,7 +24,7 @@ def test_default_threshold_is_the_library_default_tolerance() -> None:
     import face_recognition
 
     default = inspect.signature(face_recognition.compare_faces).parameters["tolerance"].default
-    assert metrics.DEFAULT_THRESHOLD == default
+    assert default == metrics.DEFAULT_THRESHOLD
 
 
 def test_pipeline_matches_face_recognition_on_the_same_box(entry) -> None:
@@ -118,8 +118,7 @@ def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
 
 def test_batch_of_changed_copies_equals_one_at_a_time(entry, isolated: Path) -> None:
     """encode_variants shrinks each photo once and reuses it; results must equal apply() alone."""
-    from facecourse.degrade import Degradation
-    from facecourse.degrade import LowLight
+    from facecourse.degrade import Degradation, LowLight
 
     transforms = [Degradation("blur", 4), Degradation("jpeg", 10), LowLight(0.05)]
     batch = faceprints.encode_variants([entry], transforms, workers=1)
@@ -154,7 +153,7 @@ def test_require_face_keeps_the_detection_error_catchable() -> None:
     from facecourse.errors import CourseError, FaceDetectionError
 
     record = _record(None, "No face found in 'x.jpg' (100x100 pixels).")
-    with pytest.raises(FaceDetectionError, match="No face found in 'x.jpg'") as caught:
+    with pytest.raises(FaceDetectionError, match=r"No face found in 'x\.jpg'") as caught:
         faceprints.require_face(record)
     assert isinstance(caught.value, CourseError)  # and still a CourseError, as before
     assert faceprints.require_face(_record(np.zeros(128))).acquired

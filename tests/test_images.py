@@ -71,7 +71,7 @@ def _pillow_globals_untouched():
     """load_rgb must leave Pillow's global settings exactly as it found them."""
     before = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES)
     yield
-    assert (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES) == before
+    assert before == (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES)
 
 
 # ------------------------------------------------------------------------------------------

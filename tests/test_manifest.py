@@ -95,7 +95,7 @@ def test_unknown_file_is_refused_with_advice() -> None:
     m = load_manifest()
     with pytest.raises(NotInManifestError, match="my_images"):
         m["someone-from-the-internet"]
-    with pytest.raises(NotInManifestError, match="selfie.jpg.*not in the manifest"):
+    with pytest.raises(NotInManifestError, match=r"selfie\.jpg.*not in the manifest"):
         m.entry_for_bytes(b"\xff\xd8\xff not one of ours", name="selfie.jpg")
 
 

@@ -48,7 +48,7 @@ CALLS = {
 
 @pytest.mark.parametrize("call", list(CALLS))
 def test_an_all_withdrawn_manifest_is_used_not_replaced(withdrawn: Manifest, call: str) -> None:
-    with pytest.raises((ConsentRevokedError, CourseError), match="withdrawn consent|may use"):
+    with pytest.raises((ConsentRevokedError, CourseError), match=r"withdrawn consent|may use"):
         CALLS[call](withdrawn)
     assert not list(config.cache_dir().rglob("*.npz"))  # nothing was encoded
 
