@@ -49,13 +49,10 @@ from .detection import find_faces
 from .errors import FaceDetectionError
 from .images import downscale
 from .manifest import Manifest, ManifestEntry, load_manifest
-from .metrics import DEFAULT_THRESHOLD
 from .progress import progress
 
 Box = tuple[int, int, int, int]  # (top, right, bottom, left), face_recognition's order
 
-#: Until every caller uses ``metrics.DEFAULT_THRESHOLD`` (face_recognition's ``tolerance``, 0.6).
-DEFAULT_TOLERANCE = DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)

@@ -395,7 +395,7 @@ def plot_detection_rates(rows: Sequence[Any], *, title: str, baseline_kind: str 
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.5 * nrows), squeeze=False)
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
-    for ax, (panel, series) in zip(axes.flat, panels.items()):
+    for ax, (panel, series) in zip(axes.flat, panels.items(), strict=False):  # more axes than panels
         if base:
             b = base[0]
             ax.axhline(100 * b.rate, color=COLOURS[7], linestyle="--", linewidth=1,
@@ -449,7 +449,7 @@ def plot_landmark_errors(summary: Sequence[Any], *, title: str) -> Any:
          COLOURS[1], "mean distance (% of the inter-ocular distance)"),
     ):
         v = np.array(values)
-        err = np.array([[m - lo, hi - m] for m, (lo, hi) in zip(v, cis)]).T
+        err = np.array([[m - lo, hi - m] for m, (lo, hi) in zip(v, cis, strict=True)]).T
         ax.barh(y, v, xerr=err, color=colour, capsize=3)
         ax.set_xlabel(f"{label}\nbars: {ci_label(s.confidence for s in summary)} of the mean")
         ax.set_xlim(left=0)

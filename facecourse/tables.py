@@ -241,7 +241,7 @@ class ProbeOutcome:
     """Counts for one probe condition at one threshold: attempts, failures to acquire, errors.
 
     ``condition`` is whatever describes the condition (a ``degrade.Degradation`` or a
-    ``detection.LowLight``: anything with a ``variant``); ``scores`` holds the distances of the
+    ``degrade.LowLight``: anything with a ``variant``); ``scores`` holds the distances of the
     completed comparisons (``None`` when no face was found in any probe).
     """
 

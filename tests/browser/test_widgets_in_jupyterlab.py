@@ -180,10 +180,10 @@ def test_lesson_03_threshold_explorer(lab: JupyterLab, lab_page: LabPage) -> Non
     m_labels, nm_labels = london.file_ids[scores.mated_pairs], london.file_ids[scores.nonmated_pairs]
 
     def expected_at(t: float) -> dict[str, str]:
-        return explorer_state(scores.mated, scores.nonmated, t, reference_threshold=faceprints.DEFAULT_TOLERANCE,
+        return explorer_state(scores.mated, scores.nonmated, t, reference_threshold=metrics.DEFAULT_THRESHOLD,
                               mated_labels=m_labels, nonmated_labels=nm_labels).fields()
 
-    seen = check_explorer_moves(lab_page, box, expected_at, initial=faceprints.DEFAULT_TOLERANCE, step=0.005,
+    seen = check_explorer_moves(lab_page, box, expected_at, initial=metrics.DEFAULT_THRESHOLD, step=0.005,
                                 drag_px=-40, key_target=0.5, page_shot=False)
     # Lowering the threshold can only remove false matches and add false non-matches.
     assert int(seen["keys"]["false-matches"].replace(",", "")) <= int(seen["initial"]["false-matches"].replace(",", ""))
