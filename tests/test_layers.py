@@ -30,10 +30,10 @@ PACKAGE = Path(facecourse.__file__).parent
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "_checks", "_text", "_files"),
-    "sources": ("config", "progress", "manifest", "dataset", "images", "privacy"),
+    "sources": ("config", "progress", "manifest", "dataset", "images", "privacy", "classcache"),
     "measurement": ("metrics", "search", "deployment", "extrapolation", "demographics", "embeddings",
                     "synthetic"),
-    "faces": ("degrade", "detection", "landmarks", "faceprints", "my_images", "classcache"),
+    "faces": ("degrade", "detection", "landmarks", "faceprints", "my_images", "classcache_build"),
     "display": ("plots", "errorplots", "widgets", "tables", "simulator", "damage_explorer",
                 "gallery_explorer", "group_explorer"),
     "rights": ("audit", "rights"),
