@@ -6,10 +6,13 @@ then plays a student whose own cache is empty.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -115,6 +118,7 @@ def test_students_read_the_class_cache_and_write_only_their_own(class_cache, com
     assert class_state(folder) == before  # the class cache is only read
     for entry, record in zip(got.entries, got.records, strict=True):
         with np.load(folder / faceprints.cache_relpath(entry.sha256)) as z:
+            assert record.encoding is not None, f"{entry.file_id}: no faceprint ({record.error})"
             assert np.array_equal(record.encoding, z["encoding"])  # the same stored bytes, not recomputed
     assert len(blurred[BLUR.variant].records) == 2
     # the build made every file read-only for everyone
@@ -135,6 +139,7 @@ def test_a_tampered_file_is_ignored_with_a_warning_and_recomputed(class_cache, c
     with pytest.warns(ClassCacheWarning, match="does not match the SHA-256"):
         record = faceprints.encode_entry(victim)
     assert computed == [victim.path]  # recomputed locally, only this one
+    assert record.encoding is not None, f"{victim.file_id}: no faceprint ({record.error})"
     assert not np.array_equal(record.encoding, forged)
     assert np.allclose(record.encoding, honest, atol=1e-6)  # same photo, same computation (tolerance: other process)
     assert faceprints.cache_path(victim.sha256).exists()  # into the student's own cache
@@ -260,16 +265,12 @@ def test_course_jobs_cover_every_parameter_set_the_notebooks_use() -> None:
     assert used <= built, "a notebook encodes with parameters the class cache does not build: update course_jobs"
 
 
-class _no_class_cache_warnings:
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
+@contextlib.contextmanager
+def _no_class_cache_warnings() -> Iterator[None]:
+    """Inside the block, a ClassCacheWarning is raised as an error."""
+    with warnings.catch_warnings():
         warnings.simplefilter("error", ClassCacheWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+        yield
 
 
 def test_lesson_06s_sandbox_works_from_the_class_cache(class_cache, computed) -> None:

@@ -140,6 +140,7 @@ def test_box_iou_by_hand_and_broadcasting() -> None:
     # two 10x10 boxes offset by 5 in both directions: overlap 5x5 = 25, union 100 + 100 - 25 = 175
     assert box_iou((0, 10, 10, 0), (5, 15, 15, 5)) == pytest.approx(25 / 175)
     many = box_iou([(0, 10, 10, 0), (0, 10, 10, 0)], (0, 10, 10, 0))
+    assert isinstance(many, np.ndarray), f"several boxes give an array of IoUs, not {type(many).__name__}"
     assert many.tolist() == [1.0, 1.0]
     assert box_iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0  # empty boxes: 0, not a division error
     with pytest.raises(ValueError, match="4 numbers"):

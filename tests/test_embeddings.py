@@ -73,7 +73,7 @@ def test_pca_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="n_components"):
         fit_pca([[0, 0], [1, 1]], n_components=3)
     with pytest.raises(ValueError, match="NaN"):
-        fit_pca([[0, np.nan], [1, 1]])
+        fit_pca([[0.0, np.nan], [1.0, 1.0]])
     with pytest.raises(ValueError, match="numbers each"):
         fit_pca([[0, 0], [1, 1]]).transform([[1, 2, 3]])
 
@@ -176,7 +176,7 @@ def test_compare_variant_shift_and_flips() -> None:
     # Photos a0 (0,0), a1 (0.7,0) of person a; b0 (3,0) of b. The variant moves a1 to (0.5,0)
     # and b0 to (3,1).  Shifts: 0, 0.2, 1.  Pair (a0,a1): 0.7 -> 0.5, flips at 0.6.
     # Pair (a0,b0): 3 -> sqrt(10) = 3.162; pair (a1,b0): 2.3 -> sqrt(6.25 + 1) = 2.693.
-    c = compare_variant([[0, 0], [0.7, 0], [3, 0]], [[0, 0], [0.5, 0], [3, 1]], ["a", "a", "b"])
+    c = compare_variant([[0.0, 0.0], [0.7, 0.0], [3.0, 0.0]], [[0.0, 0.0], [0.5, 0.0], [3.0, 1.0]], ["a", "a", "b"])
     assert c.shift.tolist() == pytest.approx([0.0, 0.2, 1.0])
     assert c.pairs.tolist() == [[0, 1], [0, 2], [1, 2]]
     assert c.mated.tolist() == [True, False, False]

@@ -12,12 +12,18 @@ import pytest
 from facecourse import faceprints, metrics
 from facecourse.dataset import load_photo
 from facecourse.errors import ConsentRevokedError
-from facecourse.manifest import load_manifest
+from facecourse.manifest import ManifestEntry, load_manifest
 
 
 @pytest.fixture
-def entry(isolated: Path):
+def entry(isolated: Path) -> ManifestEntry:
     return load_manifest()["london-001-neutral"]
+
+
+def _encoding(record: faceprints.FaceRecord) -> np.ndarray:
+    """The record's faceprint; fails the test (with the pipeline's reason) when none was made."""
+    assert record.encoding is not None, f"{record.file_id}: no faceprint ({record.error})"
+    return record.encoding
 
 
 def test_default_threshold_is_the_library_default_tolerance() -> None:
@@ -34,8 +40,9 @@ def test_pipeline_matches_face_recognition_on_the_same_box(entry) -> None:
     record = faceprints.encode_entry(entry)
     image = load_photo(entry)
     (reference,) = face_recognition.face_encodings(image, [record.box])
-    assert np.array_equal(record.encoding, reference)
-    assert record.landmarks68.shape == (68, 2) and record.encoding.shape == (128,)
+    assert np.array_equal(_encoding(record), reference)
+    assert record.landmarks68 is not None, f"{record.file_id}: no landmarks ({record.error})"
+    assert record.landmarks68.shape == (68, 2) and _encoding(record).shape == (128,)
 
 
 def test_downscaled_detection_finds_the_same_face_as_full_size(entry) -> None:
@@ -43,7 +50,7 @@ def test_downscaled_detection_finds_the_same_face_as_full_size(entry) -> None:
     full = faceprints.encode_array(load_photo(entry), faceprints.EncodingParams(detect_max_side=None))
     overlap = _iou(small.box, full.box)
     assert overlap > 0.7
-    assert np.linalg.norm(small.encoding - full.encoding) < 0.05  # far below any same-person distance
+    assert np.linalg.norm(_encoding(small) - _encoding(full)) < 0.05  # far below any same-person distance
 
 
 def _iou(a, b) -> float:
@@ -59,7 +66,7 @@ def test_cache_is_keyed_by_hash_and_parameters(entry, isolated: Path) -> None:
     assert path.exists() and entry.sha256 in path.name
     start = time.perf_counter()
     again = faceprints.encode_entry(entry)
-    assert time.perf_counter() - start < 0.5 and np.array_equal(first.encoding, again.encoding)
+    assert time.perf_counter() - start < 0.5 and np.array_equal(_encoding(first), _encoding(again))
     jittered = faceprints.EncodingParams(num_jitters=2)
     assert faceprints.cache_path(entry.sha256, jittered) != path  # other parameters, other entry
     assert faceprints.cache_path(entry.sha256, variant="blur:sigma=2") != path
@@ -69,7 +76,7 @@ def test_cache_never_serves_a_stale_or_corrupt_entry(entry, isolated: Path) -> N
     record = faceprints.encode_entry(entry)
     path = faceprints.cache_path(entry.sha256)
     path.write_bytes(b"garbage")  # a damaged cache file is recomputed, not trusted
-    assert np.array_equal(faceprints.encode_entry(entry).encoding, record.encoding)
+    assert np.array_equal(_encoding(faceprints.encode_entry(entry)), _encoding(record))
 
 
 def test_withdrawn_person_is_refused_even_when_cached(entry, isolated: Path, monkeypatch) -> None:
@@ -102,7 +109,8 @@ def test_batch_keeps_order_and_failures(isolated: Path) -> None:
 def test_failure_to_acquire_is_recorded_not_raised(isolated: Path) -> None:
     blank = np.full((400, 400, 3), 128, dtype=np.uint8)
     record = faceprints.encode_array(blank, name="blank.png")
-    assert not record.acquired and "blank.png" in record.error
+    assert not record.acquired
+    assert record.error is not None and "blank.png" in record.error
 
 
 def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
@@ -112,20 +120,20 @@ def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
     first = faceprints.encode_array(image, params)
     faceprints.encode_array(load_photo(load_manifest()["london-002-neutral"]), params)  # disturb the state
     again = faceprints.encode_array(image, params)
-    assert np.array_equal(first.encoding, again.encoding)
-    assert not np.array_equal(first.encoding, faceprints.encode_array(image).encoding)  # jitter does something
+    assert np.array_equal(_encoding(first), _encoding(again))
+    assert not np.array_equal(_encoding(first), _encoding(faceprints.encode_array(image)))  # jitter does something
 
 
 def test_batch_of_changed_copies_equals_one_at_a_time(entry, isolated: Path) -> None:
     """encode_variants shrinks each photo once and reuses it; results must equal apply() alone."""
     from facecourse.degrade import Degradation, LowLight
 
-    transforms = [Degradation("blur", 4), Degradation("jpeg", 10), LowLight(0.05)]
+    transforms: list[faceprints.Transform] = [Degradation("blur", 4), Degradation("jpeg", 10), LowLight(0.05)]
     batch = faceprints.encode_variants([entry], transforms, workers=1)
     image = load_photo(entry)
     for t in transforms:
         alone = faceprints.encode_array(t.apply(image), name="alone")
-        assert np.array_equal(batch[t.variant].records[0].encoding, alone.encoding), t.variant
+        assert np.array_equal(_encoding(batch[t.variant].records[0]), _encoding(alone)), t.variant
 
 
 # --------------------------------------------------------------------------- records and errors

@@ -20,16 +20,17 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pytest
+
 from conftest import ROOT
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.offsetbox import AnnotationBbox, OffsetImage  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-from facecourse import plots  # noqa: E402
+from facecourse import plots
 
 sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402
+import notebooks
 
 sys.path.remove(str(ROOT / "tools"))
 
@@ -50,7 +51,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
                         "metadata": copy.deepcopy(metadata or {})})
 
     class Shell:  # enough of an IPython shell for plots.show and for pyplot's display hook
-        class events:  # noqa: N801
+        class events:
             @staticmethod
             def register(*args: Any) -> None:
                 pass
@@ -139,7 +140,7 @@ def test_heatmaps_of_numbers_are_data_and_heatmap_refuses_a_photo() -> None:
     assert svg.count("<image ") >= 2 and plots.svg_problems(svg) == []
     plt.close(fig)
     fig, ax = plt.subplots()
-    with pytest.raises(ValueError, match="2-D array of numbers.*draw_face"):
+    with pytest.raises(ValueError, match=r"2-D array of numbers.*draw_face"):
         plots.heatmap(ax, np.zeros((40, 40, 3)))
     plt.close(fig)
 

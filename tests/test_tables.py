@@ -57,7 +57,7 @@ def test_access_answers_table_counts_shares_and_strangers() -> None:
         tables.access_answers_table([0.1], [0.2, 0.3], lambda t: 0, [0.5])
 
 
-def _hand_made() -> "simulator.MeasuredRates":
+def _hand_made() -> simulator.MeasuredRates:
     # Non-mated distances 0.3, 0.5, 0.7, 0.9 (n = 4); mated searches find their mate at 0.2, 0.4, 0.45.
     return simulator.MeasuredRates.from_scores([0.3, 0.5, 0.7, 0.9], [0.2, 0.4, 0.45])
 
@@ -71,7 +71,8 @@ def test_measured_rates_table() -> None:
 def test_fmr_sweep_table_labels_and_arithmetic() -> None:
     # N = 1,000, 10 searches a day, half enrolled (E = U = 5), no review:
     # false leads = FMR (5 x 999 + 5 x 1000) = FMR x 9,995 -> 9.995 at 1e-3 ("10"); true leads 5.
-    table = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5), [1e-3, 1e-5], fnir=0.0)
+    table = tables.fmr_sweep_table(dict(gallery_size=1_000, searches_per_day=10, prevalence=0.5), [1e-3, 1e-5],
+                                   fnir=0.0)
     assert _cells(table, 2) == ["0.001", "(measured)", "1", "10", "5", "33.3%"]
     assert _cells(table, 3)[:2] == ["1e-05", "(assumed)"]
     # with review a = 0.1 the false leads fall tenfold (0.9995 -> "1") and r = 0.5 halves the true ones (2.5)

@@ -155,7 +155,8 @@ def test_bad_input_gets_a_clear_error(kwargs, message):
 
 
 def explorer(**kw):
-    return threshold_explorer(MATED, NONMATED, mated_labels=M_LABELS, nonmated_labels=N_LABELS, initial=0.6, reference_threshold=0.6, **kw)
+    return threshold_explorer(MATED, NONMATED, mated_labels=M_LABELS, nonmated_labels=N_LABELS, initial=0.6,
+                              reference_threshold=0.6, **kw)
 
 
 def test_the_widget_starts_at_its_initial_state():

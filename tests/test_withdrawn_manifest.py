@@ -13,7 +13,7 @@ import pytest
 
 from facecourse import audit, config, dataset, faceprints, landmarks, rights
 from facecourse.errors import ConsentRevokedError, CourseError
-from facecourse.manifest import Manifest, Revocation, load_manifest
+from facecourse.manifest import Manifest, ManifestEntry, Revocation, load_manifest
 
 PHOTO = "london-001-neutral"
 
@@ -29,7 +29,7 @@ def withdrawn(isolated: Path) -> Manifest:
     return manifest
 
 
-def _photo() -> object:
+def _photo() -> ManifestEntry:
     return load_manifest()[PHOTO]  # the entry as the disk manifest (no withdrawals) gives it
 
 

@@ -96,10 +96,11 @@ STUDENT_FILES = (
 )
 #: Unit tests that need only the package (not the sources, the guide, tools or the git history).
 STUDENT_TESTS = (
-    "test_damage_explorer.py", "test_dataset.py", "test_demographics.py", "test_embeddings.py",
-    "test_errorplots.py", "test_faceprints.py", "test_gallery_explorer.py", "test_group_explorer.py",
-    "test_images.py", "test_manifest.py", "test_metrics.py", "test_my_images.py", "test_deployment.py",
-    "test_privacy.py", "test_rights.py", "test_synthetic.py", "test_tables.py", "test_widgets.py",
+    "test_damage_explorer.py", "test_dataset.py", "test_degrade.py", "test_demographics.py", "test_detection.py",
+    "test_embeddings.py", "test_errorplots.py", "test_faceprints.py", "test_gallery_explorer.py",
+    "test_group_explorer.py", "test_images.py", "test_landmarks.py", "test_manifest.py", "test_metrics.py",
+    "test_my_images.py", "test_deployment.py", "test_privacy.py", "test_rights.py", "test_synthetic.py",
+    "test_tables.py", "test_widgets.py",
 )
 #: Never in the student distribution, whatever the allow list says.
 INSTRUCTOR_ONLY = ("exercises/source/", "exercises/instructor/", "INSTRUCTORS.md")

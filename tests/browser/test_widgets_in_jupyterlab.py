@@ -207,7 +207,8 @@ def simulator_widget(lab_page: LabPage) -> Any:
 
 def control(box: Any, label: str) -> Any:
     """The slider whose description is ``label``."""
-    return box.locator(".widget-slider", has=box.page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
+    label_text = box.page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    return box.locator(".widget-slider", has=label_text)
 
 
 def simulator_display(box: Any) -> tuple[dict[str, Any], dict[str, str]]:
