@@ -235,7 +235,8 @@ def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: st
     return config.cache_dir() / cache_relpath(sha256, params, variant, area=area)
 
 
-def _save(path: Path, record: FaceRecord) -> None:
+def save_record(path: Path, record: FaceRecord) -> None:
+    """Write one faceprint record to ``path`` (atomically), in the cache's file format."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     np.savez(
@@ -288,7 +289,7 @@ def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: Encodi
     if record is not None:
         return record
     record = compute()
-    _save(cache_path(sha256, params, variant, area=area), record)
+    save_record(cache_path(sha256, params, variant, area=area), record)
     return record
 
 
@@ -476,7 +477,7 @@ def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingP
                 changed = t.apply(image)
             record = encode_array(changed, params, name=f"{entry.path} ({t.variant})",
                                   file_id=entry.file_id, sha256=entry.sha256)
-            _save(path, record)
+            save_record(path, record)
         out.append(record)
     return out
 

@@ -73,12 +73,12 @@ from .errors import CourseError, NotInManifestError
 from .faceprints import (
     DEFAULT_PARAMS,
     EncodingParams,
-    _save,
     cache_path,
     encode_array,
     encode_entries,
     encode_entry,
     require_face,
+    save_record,
 )
 from .manifest import Manifest, ManifestEntry, load_manifest
 from .metrics import DEFAULT_THRESHOLD, pairwise_distances
@@ -905,7 +905,7 @@ class Sandbox:
         self.path = Path(tempfile.mkdtemp(prefix="facecourse-sandbox-"))
         os.environ["FACECOURSE_CACHE_DIR"] = str(self.path)
         for entry, record in zip(encoded.entries, encoded.records, strict=True):
-            _save(cache_path(entry.sha256, params), record)  # same layout, now under the sandbox
+            save_record(cache_path(entry.sha256, params), record)  # same layout, now under the sandbox
         self.copied = len(encoded.records)
 
     def close(self) -> None:
