@@ -187,7 +187,8 @@ def damage_state(rows: Sequence[ConditionCount], kind: str, level: float, *, con
     levels = damage_levels(rows)
     if kind not in levels:
         raise ValueError(f"Unknown kind of damage {kind!r}; the table has: {', '.join(levels) or 'none'}.")
-    match = [r for r in rows if r.kind == kind and math.isclose(float(r.level), float(level), rel_tol=1e-9, abs_tol=1e-12)]
+    match = [r for r in rows
+             if r.kind == kind and math.isclose(float(r.level), float(level), rel_tol=1e-9, abs_tol=1e-12)]
     if not match:
         raise ValueError(f"{kind!r} has no level {level!r}; its levels are: "
                          f"{', '.join(_level_text(v) for v in levels[kind])}.")

@@ -37,6 +37,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,7 @@ class AgeBands:
 
     def __post_init__(self) -> None:
         edges = [self.lowest - 1, *self.upper, self.highest]
-        if any(b <= a for a, b in zip(edges, edges[1:])):
+        if any(b <= a for a, b in pairwise(edges)):
             raise ValueError(f"AgeBands: need lowest <= each upper < the next < highest, got "
                              f"lowest={self.lowest}, upper={self.upper}, highest={self.highest}")
 
@@ -131,7 +132,7 @@ class AgeBands:
         """Every band's label, youngest first."""
         starts = [self.lowest, *(u + 1 for u in self.upper)]
         ends = [*self.upper, self.highest]
-        return [f"{a}-{b}" for a, b in zip(starts, ends)]
+        return [f"{a}-{b}" for a, b in zip(starts, ends, strict=True)]
 
 
 def labels_by_person(entries: Iterable[Any], attribute: str, *, age_bands: AgeBands | None = None) -> dict[str, str]:
@@ -368,9 +369,10 @@ def within_group_intervals(
     bootstrap both use distances computed among the group's photos only: at a threshold equal
     to an observed distance, such as one from
     :func:`facecourse.metrics.threshold_for_fmr_by_group`, distances recomputed within a
-    larger set can differ in the last bit and flip that one pair.) Groups with fewer than ``min_people`` people, and the labels in ``exclude`` (by
-    default "not reported"), are left out. The rows come largest group first (ties by name),
-    or in the given ``order`` (e.g. age bands youngest first; groups not named come last).
+    larger set can differ in the last bit and flip that one pair.) Groups with fewer than
+    ``min_people`` people, and the labels in ``exclude`` (by default "not reported"), are left out.
+    The rows come largest group first (ties by name), or in the given ``order`` (e.g. age bands
+    youngest first; groups not named come last).
 
     >>> emb = [[0.0], [0.3], [5.0], [5.2], [9.0]]
     >>> rows = within_group_intervals(emb, ["a", "b", "c", "d", "e"],
@@ -395,7 +397,7 @@ def within_group_intervals(
                                                 confidence=confidence)
         n = people[name]
         rows.append(GroupInterval(name, n, n * (n - 1) // 2, k, n_pairs, k / n_pairs,
-                                  metrics.wilson_interval(k, n_pairs, confidence),  # type: ignore[arg-type]
+                                  metrics.wilson_interval(k, n_pairs, confidence),
                                   (boot.lo, boot.hi), t, int(n_boot), int(seed), confidence))
     return rows
 
@@ -486,7 +488,7 @@ def fmr_difference_bootstrap(
         raise ValueError("fmr_difference_bootstrap: compare two different groups")
     results = []
     child_seeds = np.random.SeedSequence(int(seed)).spawn(2)
-    for name, child in zip((group_a, group_b), child_seeds):
+    for name, child in zip((group_a, group_b), child_seeds, strict=True):
         members = g == str(name)
         if np.unique(ids[members]).size < 2:
             known = sorted(np.unique(g).tolist())
@@ -591,7 +593,7 @@ def false_match_people(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Ma
             top, top_n = str(involved[k]), int(counts[k])
         else:
             top, top_n = "", 0
-        rows.append(FalseMatchPeople(name, int(people), int(len(hit_pairs)), int(involved.size), top, top_n))
+        rows.append(FalseMatchPeople(name, int(people), len(hit_pairs), int(involved.size), top, top_n))
     return sorted(rows, key=lambda r: (-r.people, r.group))
 
 

@@ -94,8 +94,8 @@ def set_probit_axes(
     for lim, name in ((xlim, "xlim"), (ylim, "ylim")):
         if not 0 < lim[0] < lim[1] < 1:
             raise ValueError(f"{name} must be two rates 0 < low < high < 1, got {lim!r}")
-    x0, x1 = (float(v) for v in metrics.probit(np.asarray(xlim)))
-    y0, y1 = (float(v) for v in metrics.probit(np.asarray(ylim)))
+    x0, x1 = (float(v) for v in np.asarray(metrics.probit(np.asarray(xlim))))  # two rates in, two deviates out
+    y0, y1 = (float(v) for v in np.asarray(metrics.probit(np.asarray(ylim))))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     for axis, lo, hi in ((ax.xaxis, xlim[0], xlim[1]), (ax.yaxis, ylim[0], ylim[1])):
@@ -140,7 +140,7 @@ def det_plot(
         raise ValueError(f"det_plot: {len(curves_list)} curves but {len(labels)} labels; give one label per curve")
     colours = list(colours or CURVE_COLOURS)
     set_probit_axes(ax, xlim=xlim, ylim=ylim, ticks=ticks)
-    for k, (curves, label) in enumerate(zip(curves_list, labels)):
+    for k, (curves, label) in enumerate(zip(curves_list, labels, strict=True)):
         colour = colours[k % len(colours)]
         style = LINESTYLES[k % len(LINESTYLES)]
         marker = MARKERS[k % len(MARKERS)]
@@ -189,7 +189,7 @@ def score_histograms(
             lo, hi = min(lo, threshold), max(hi, threshold)
         if hi <= lo:
             hi = lo + 1.0
-        edges = np.linspace(lo, hi, int(bins) + 1)
+        edges = np.linspace(lo, hi, int(np.asarray(bins)) + 1)  # a 0-d array: the number of bins
     else:
         edges = np.asarray(bins, dtype=np.float64)
     for scores, label, colour, hatch in ((m, labels[0], plots.MATED_COLOUR, None),
@@ -197,7 +197,7 @@ def score_histograms(
         if scores.size == 0:
             ax.plot([], [], color=colour, label=f"{label} (no pairs)")
             continue
-        ax.hist(scores, bins=edges, density=density, color=colour, alpha=0.55, hatch=hatch,
+        ax.hist(scores, bins=edges.tolist(), density=density, color=colour, alpha=0.55, hatch=hatch,
                 edgecolor=colour, linewidth=0.6, label=f"{label}, n = {scores.size:,}")
     if threshold is not None:
         ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2,
@@ -246,7 +246,7 @@ def error_rate_plot(
         ax.step(x, y, where="post", color=colour, linestyle=style, linewidth=1.6,
                 label=f"{label_prefix}{name} ({total:,} pairs)")
         if confidence is not None:
-            lo_ci, hi_ci = metrics.wilson_interval(errors, total, confidence)
+            lo_ci, hi_ci = (np.asarray(v) for v in metrics.wilson_interval(errors, total, confidence))  # per threshold
             lo_ci, hi_ci = np.append(lo_ci, lo_ci[-1]), np.append(hi_ci, hi_ci[-1])
             if log:
                 lo_ci = np.where(lo_ci > 0, lo_ci, np.nan)

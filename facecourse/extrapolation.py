@@ -168,10 +168,8 @@ def fit_power_law(
     ss_res = float(residual @ residual)
     centred = ly - ly.mean()
     ss_tot = float(centred @ centred)
-    if ss_tot > 0:
-        r2 = 1.0 - ss_res / ss_tot
-    else:  # every y equal: the line is perfect if it goes through them
-        r2 = 1.0 if ss_res < 1e-24 else 0.0
+    # Every y equal (ss_tot == 0): the line is perfect if it goes through them.
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res < 1e-24 else 0.0)
     return PowerLawFit(
         coefficient=float(10.0**log_a),
         exponent=float(b),

@@ -207,12 +207,15 @@ class GalleryState(WidgetState):
             f"{el('fmr', 'b')} ({el('false-matches')} of {el('comparisons')} non-mated pairs; band "
             f"{el('fmr-band')}).</p>"
             '<table style="border-collapse: separate; border-spacing: 12px 2px">'
-            f"<tr><th style='text-align:left'>expected false candidates per non-mated search (FMR &times; N)</th>"
+            "<tr><th style='text-align:left'>"
+            "expected false candidates per non-mated search (FMR &times; N)</th>"
             f"<td>{el('expected', 'b')}</td><td>band {el('expected-band')}</td></tr>"
-            f"<tr><th style='text-align:left'>chance of at least one false candidate, 1 &minus; (1 &minus; FMR)<sup>N</sup></th>"
+            "<tr><th style='text-align:left'>"
+            "chance of at least one false candidate, 1 &minus; (1 &minus; FMR)<sup>N</sup></th>"
             f"<td>{el('p-any', 'b')}</td><td>band {el('p-any-band')}</td></tr></table>{bar}"
             f"<p><small>Band: the same formula at both ends of the FMR's interval, {el('interval')}. "
-            "The chance of at least one assumes independent comparisons; the expected number does not.</small></p></div>"
+            "The chance of at least one assumes independent comparisons; the expected number does not."
+            "</small></p></div>"
         )
 
 

@@ -19,7 +19,8 @@ Both raise ``AssertionError`` subclasses, so nbgrader counts them as a failed te
 ...     lazy([0.3, 0.5], 0.5)
 Traceback (most recent call last):
 ...
-facecourse.grading.DelegationError: This question asks you to find the threshold yourself; calling facecourse.metrics.threshold_for_fmr is not allowed here.
+facecourse.grading.DelegationError: This question asks you to find the threshold yourself;
+calling facecourse.metrics.threshold_for_fmr is not allowed here.
 >>> metrics.threshold_for_fmr([0.3, 0.5], 0.5)  # restored afterwards
 0.3
 """
@@ -31,8 +32,9 @@ import importlib
 import inspect
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["DelegationError", "LoopError", "Loop", "forbid", "find_loops", "assert_no_loops"]
 
@@ -85,10 +87,10 @@ class forbid:
         blocked.__doc__ = message
         return blocked
 
-    def __enter__(self) -> "forbid":
+    def __enter__(self) -> forbid:
         try:
             for dotted in self.names:
-                module, attr, original = _resolve(dotted)
+                module, _attr, original = _resolve(dotted)
                 blocked = self._blocker(dotted, original)
                 package = module.__name__.split(".")[0]
                 holders = [m for name, m in list(sys.modules.items())
@@ -163,7 +165,7 @@ def find_loops(func: Callable[..., Any] | str) -> list[Loop]:
 
     def visit(node: ast.AST, depth: int) -> None:
         kind = _KINDS.get(type(node))
-        if kind is not None:
+        if kind is not None and isinstance(node, (ast.stmt, ast.expr)):  # every loop kind is one: has a lineno
             depth += len(node.generators) if hasattr(node, "generators") else 1
             found.append(Loop(kind, node.lineno, depth))
         for child in ast.iter_child_nodes(node):
@@ -186,7 +188,9 @@ def assert_no_loops(func: Callable[..., Any] | str, *, over: str = "the data", m
     >>> assert_no_loops(slow, over="the gallery", hint="use np.linalg.norm(..., axis=1)")
     Traceback (most recent call last):
     ...
-    facecourse.grading.LoopError: `slow` uses a Python loop (a list comprehension, line 2 of the function), but this question asks for numpy operations on whole arrays, with no Python loop over the gallery. Hint: use np.linalg.norm(..., axis=1)
+    facecourse.grading.LoopError: `slow` uses a Python loop (a list comprehension, line 2 of the function),
+    but this question asks for numpy operations on whole arrays, with no Python loop over the gallery.
+    Hint: use np.linalg.norm(..., axis=1)
     """
     too_deep = [loop for loop in find_loops(func) if loop.depth > max_depth]
     if not too_deep:

@@ -37,12 +37,12 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _text, metrics
+from . import _text
 from . import demographics as dg
 from .widgets import HeadlessFallback, WidgetState, data_settings, field_tags, threshold_slider
 
@@ -81,7 +81,8 @@ class GroupRatesState(WidgetState):
     def text(self) -> str:
         """The state as a plain-text table."""
         f = self.fields()
-        rows = [{"group": r.group, "people": f[f"{slug(r.group)}-people"], "false matches": f[f"{slug(r.group)}-counts"],
+        rows = [{"group": r.group, "people": f[f"{slug(r.group)}-people"],
+                 "false matches": f[f"{slug(r.group)}-counts"],
                  "FMR": f[f"{slug(r.group)}-fmr"], "95% CI, pairs (Wilson)": f[f"{slug(r.group)}-wilson"],
                  "95% CI, people (bootstrap)": f[f"{slug(r.group)}-bootstrap"]} for r in self.rows]
         return f"threshold {f['threshold']}: within-group FMR\n" + _text.table(rows)
@@ -131,6 +132,14 @@ def group_rates_state(embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapp
 # ---------------------------------------------------------------------------------------------
 
 
+class _StateOptions(TypedDict):
+    """The keyword arguments a live explorer passes to :func:`group_rates_state` for each threshold."""
+
+    n_boot: int
+    seed: int
+    order: Sequence[str] | None
+
+
 class GroupExplorer(HeadlessFallback):
     """A threshold slider over the per-group table; build it with :func:`group_explorer`.
 
@@ -145,7 +154,7 @@ class GroupExplorer(HeadlessFallback):
         import ipywidgets as w  # optional and heavy: only a live widget needs it
 
         self._data = (np.asarray(embeddings, dtype=np.float64), np.asarray(person_ids), groups)
-        self._options = dict(n_boot=n_boot, seed=seed, order=order)
+        self._options = _StateOptions(n_boot=n_boot, seed=seed, order=order)
         self._cache: dict[float, GroupRatesState] = {}
         self.static_thresholds = tuple(float(t) for t in static_thresholds)
         self.slider = threshold_slider(initial, slider_range, step=step)

@@ -52,7 +52,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -107,6 +107,12 @@ It is face_recognition's default, which that library calls ``tolerance``
 # ---------------------------------------------------------------------------------------------
 
 
+@overload
+def wilson_interval(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]: ...
+@overload
+def wilson_interval(
+    k: ArrayLike, n: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray | float, np.ndarray | float]: ...
 def wilson_interval(
     k: ArrayLike, n: ArrayLike, confidence: float = 0.95
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
@@ -835,7 +841,9 @@ def det_points(curves: ErrorCurves) -> DETPoints:
     ([0.2, 0.3, 0.4], [-0.674, -0.674, 0.0])
     """
     keep = (curves.fmr > 0) & (curves.fmr < 1) & (curves.fnmr > 0) & (curves.fnmr < 1)
-    return DETPoints(probit(curves.fmr[keep]), probit(curves.fnmr[keep]), curves.thresholds[keep])
+    # 1-D in, 1-D out: probit returns a float only for a single number.
+    return DETPoints(np.asarray(probit(curves.fmr[keep])), np.asarray(probit(curves.fnmr[keep])),
+                     curves.thresholds[keep])
 
 
 def probit(p: ArrayLike) -> np.ndarray | float:
@@ -1234,9 +1242,9 @@ def group_error_rates(
     p = h.T @ _subject_pair_counts(subject_index, subjects.size) @ h
 
     def row(kind: str, a: str, b: str, false_matches: float, pairs: float) -> GroupFMR:
-        fm, n = int(round(false_matches)), int(round(pairs))
+        fm, n = round(float(false_matches)), round(float(pairs))  # round() of a Python float is an int
         return GroupFMR(kind, a, b, fm, n, fm / n if n else math.nan,
-                        wilson_interval(fm, n, confidence), confidence)  # type: ignore[arg-type]
+                        wilson_interval(fm, n, confidence), confidence)
 
     names = [str(g) for g in group_names.tolist()]
     # C and P count every pair twice, as (s, t) and (t, s): within a group both land in the

@@ -29,12 +29,15 @@ import html
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.rcsetup import cycler  # the object matplotlib.cycler names, but typed
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: Okabe & Ito's colour-blind-safe palette.
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -44,7 +47,7 @@ plt.rcParams.update({
     "figure.dpi": 100,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
-    "axes.prop_cycle": matplotlib.cycler(color=COLOURS),
+    "axes.prop_cycle": cycler(color=COLOURS),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "figure.constrained_layout.use": True,
@@ -63,7 +66,7 @@ MARKER_RULE = 1
 #: Anything larger is a photo unless drawn with :func:`heatmap`.
 THIN_DATA_LIMIT = 16
 #: rcParams that make matplotlib's SVG identical byte for byte on every run.
-SVG_RC = {"svg.hashsalt": "facecourse-figures", "svg.fonttype": "path", "svg.image_inline": True}
+SVG_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "facecourse-figures", "svg.fonttype": "path", "svg.image_inline": True}
 #: A collection with more points than this is rasterised in the SVG, at this resolution.
 MAX_VECTOR_POINTS = 5000
 SVG_RASTER_DPI = 150
@@ -116,7 +119,8 @@ def photo_artists(fig: matplotlib.figure.Figure) -> list[str]:
         reasons.append(f"drawn with facecourse.plots.{marker}")
     for artist in fig.findobj(include_self=False):
         if isinstance(artist, _ImageBase) and not _is_data_image(artist):
-            shape = np.shape(artist.get_array()) if artist.get_array() is not None else "?"
+            array = artist.get_array()
+            shape = np.shape(array) if array is not None else "?"
             reasons.append(f"{type(artist).__name__} of shape {shape} (a raster image that is not declared "
                            "data: use facecourse.plots.heatmap for a matrix of numbers)")
     return reasons
@@ -134,7 +138,8 @@ def heatmap(ax: matplotlib.axes.Axes, values: Any, **imshow_kwargs: Any) -> matp
                          f"dtype {array.dtype}. A photo (3-D: height x width x colour) goes through "
                          "plots.draw_face or plots.image_grid, whose figures are never committed.")
     image = ax.imshow(array, **imshow_kwargs)
-    image._facecourse_data = True
+    # Our own marker on matplotlib's artist, read back with getattr() by _is_data_image.
+    image._facecourse_data = True  # type: ignore[attr-defined]
     return image
 
 
@@ -206,9 +211,9 @@ def svg_problems(svg: str) -> list[str]:
             local = name.rsplit("}", 1)[-1]
             if local.startswith("on"):
                 problems.append(f"<{tag}> has an event handler {local}")
-            if local == "href" and not value.startswith("#"):
-                if not (tag == "image" and value.startswith("data:image/png;base64,")):
-                    problems.append(f"<{tag}> refers to {value[:40]!r}")
+            if (local == "href" and not value.startswith("#")
+                    and not (tag == "image" and value.startswith("data:image/png;base64,"))):
+                problems.append(f"<{tag}> refers to {value[:40]!r}")
             if re.search(r"url\(\s*(?!#)", value):
                 problems.append(f"<{tag}> {local} refers outside the document")
         if tag == "image" and not _DATA_IMAGE_ID_RE.fullmatch(element.get("id", "")):
@@ -256,10 +261,12 @@ def faces_in_picture(data: bytes | str, mime: str = SVG_MIME, *, upsample: int =
             raise RuntimeError("Rendering SVG to pixels needs CairoSVG: "
                                "`.venv/bin/python -m pip install -r site-src/requirements.txt`.") from err
         text = data.encode("utf-8") if isinstance(data, str) else data
-        data = cairosvg.svg2png(bytestring=text, scale=2, background_color="white")
+        raw: bytes = cairosvg.svg2png(bytestring=text, scale=2, background_color="white")
     elif isinstance(data, str):
-        data = base64.b64decode(data)
-    with Image.open(io.BytesIO(data)) as image:
+        raw = base64.b64decode(data)
+    else:
+        raw = data
+    with Image.open(io.BytesIO(raw)) as image:
         image.load()
         if image.mode in ("RGBA", "LA", "P"):
             image = image.convert("RGBA")
@@ -311,7 +318,8 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, ncols: 
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, caption in zip(axes.flat, images, captions):
+    for k, (image, caption) in enumerate(zip(images, captions, strict=True)):  # one caption per image
+        ax = axes.flat[k]  # the last row may have empty cells
         _mark_photo(ax.imshow(image), "image_grid")
         ax.set_title(caption, fontsize=8)
     _mark_photo(fig, "image_grid")

@@ -191,8 +191,9 @@ class MeasuredRates:
     """The measured error rates the simulator reads at a threshold.
 
     ``curves`` holds the FMR (and FNMR) of single probe-vs-gallery comparisons at every
-    threshold and ``nonmated`` the sorted non-mated distances behind it; ``search_distances`` / ``search_ids`` are the candidate lists of the mated
-    searches (every gallery entry, nearest first) and ``true_ids`` the probe's subject in each.
+    threshold and ``nonmated`` the sorted non-mated distances behind it; ``search_distances`` /
+    ``search_ids`` are the candidate lists of the mated searches (every gallery entry, nearest
+    first) and ``true_ids`` the probe's subject in each.
     """
 
     curves: metrics.ErrorCurves
@@ -250,7 +251,7 @@ class MeasuredRates:
         if len(g_names) < 2 or len(p_names) < 1:
             raise ValueError(f"Not enough {source} faceprints to measure error rates: run "
                              "`python -m facecourse fetch` and check for failures to acquire.")
-        names, codes = np.unique(np.concatenate([g_names, p_names]), return_inverse=True)
+        _names, codes = np.unique(np.concatenate([g_names, p_names]), return_inverse=True)
         g_ids, p_ids = codes[: len(g_names)], codes[len(g_names):]
 
         scores = metrics.cross_comparisons(p_emb, p_names, g_emb, g_names)
@@ -375,31 +376,32 @@ class SimulatorState(WidgetState):
         def rng(pair: tuple[float, float] | None) -> str:
             return "n/a (rate assumed)" if pair is None else f"{_count(pair[0])} to {_count(pair[1])}"
 
+        # One deployment, so every DeploymentOutcome field is a number here (float() for the type checker).
         out = {
             "mode": "1:1 verification" if self.one_to_one else "1:N search",
             "gallery-size": f"{s['gallery_size']:,}",
             "threshold": f"{s['threshold']:.3f}" if uses_threshold else "not used (rates assumed)",
-            "fmr": _prob(o.fmr),
+            "fmr": _prob(float(o.fmr)),
             "fmr-basis": fmr_basis,
-            "fnir": _prob(o.fnir),
+            "fnir": _prob(float(o.fnir)),
             "fnir-basis": fnir_basis,
-            "searches-per-day": _count(o.searches_per_day),
-            "prevalence": _prob(o.prevalence),
-            "enrolled-searches-per-day": _count(o.searches_per_day * o.prevalence),
+            "searches-per-day": _count(float(o.searches_per_day)),
+            "prevalence": _prob(float(o.prevalence)),
+            "enrolled-searches-per-day": _count(float(o.searches_per_day * o.prevalence)),
             "human-review": "yes" if review else "no",
-            "reviewer-false-accept": _prob(o.reviewer_false_accept) if review else "n/a",
-            "reviewer-false-reject": _prob(o.reviewer_false_reject) if review else "n/a",
-            "true-leads-per-day": _count(o.true_leads_per_day),
-            "true-leads-per-year": _count(o.true_leads_per_year),
-            "false-leads-per-day": _count(o.false_candidates_per_day),
-            "false-leads-per-year": _count(o.false_candidates_per_year),
+            "reviewer-false-accept": _prob(float(o.reviewer_false_accept)) if review else "n/a",
+            "reviewer-false-reject": _prob(float(o.reviewer_false_reject)) if review else "n/a",
+            "true-leads-per-day": _count(float(o.true_leads_per_day)),
+            "true-leads-per-year": _count(float(o.true_leads_per_year)),
+            "false-leads-per-day": _count(float(o.false_candidates_per_day)),
+            "false-leads-per-year": _count(float(o.false_candidates_per_year)),
             "false-leads-per-day-range": rng(self.false_leads_range),
-            "searches-with-false-lead-per-day": _count(o.searches_with_false_lead_per_day),
-            "searches-with-false-lead-per-year": _count(o.searches_with_false_lead_per_year),
+            "searches-with-false-lead-per-day": _count(float(o.searches_with_false_lead_per_day)),
+            "searches-with-false-lead-per-year": _count(float(o.searches_with_false_lead_per_year)),
             "false-lead-probability-per-search": _prob(self.false_lead_probability),
             "missed-per-day": _count(self.missed_per_day),
             "missed-per-day-range": rng(self.missed_range),
-            "ppv": _percent(o.ppv),
+            "ppv": _percent(float(o.ppv)),
         }
         return {k: out[k] for k in FIELD_IDS}
 
@@ -497,7 +499,7 @@ def _normalise(settings: Mapping[str, Any]) -> dict[str, Any]:
     g = float(s["gallery_size"])
     if not math.isfinite(g) or g < 0.5:
         raise ValueError(f"gallery_size must be at least 1 (one enrolled faceprint), got {s['gallery_size']!r}")
-    out: dict[str, Any] = {"gallery_size": int(round(g))}
+    out: dict[str, Any] = {"gallery_size": round(g)}  # round() of a float is an int
     for name in ("threshold", "searches_per_day", "prevalence", "reviewer_false_accept", "reviewer_false_reject"):
         value = float(s[name])
         if not math.isfinite(value):

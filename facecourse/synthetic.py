@@ -390,7 +390,7 @@ class SyntheticFaceprints:
         order = np.argsort(id_units, kind="stable")
         uniq, starts = np.unique(id_units[order], return_index=True)
         bounds = np.append(starts, n)
-        for unit, a, b in zip(uniq, bounds[:-1], bounds[1:]):  # one loop step per identity unit
+        for unit, a, b in zip(uniq, bounds[:-1], bounds[1:], strict=True):  # one loop step per identity unit
             rows = order[a:b]
             centres, scales = self._identity_unit(seed, int(unit))
             local = ids[rows] - unit * _UNIT

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from numpy.typing import ArrayLike
 
 from . import _text, deployment, metrics, simulator
@@ -46,7 +45,7 @@ def false_candidate_table(rates: Mapping[float, metrics.ErrorRates], sizes: Mapp
         observed = r.false_matches > 0
         f, mark = (r.fmr, "") if observed else (float(r.fmr_ci[1]), "≤ ")
         n50 = np.log1p(-0.5) / np.log1p(-f)
-        p1000 = deployment.probability_of_false_candidate(f, 1000)
+        p1000 = float(deployment.probability_of_false_candidate(f, 1000))  # one FMR: a number
         row = {"T": f"{t:.2f}", "FMR used": f"{mark}{_text.percent(f, 3, tiny=False)}",
                "N for P = 50%": f"{'' if observed else '≥ '}{n50:,.0f}",
                "P at N = 1,000": f"{mark}{_text.percent(p1000, 1, tiny=False)}"}
@@ -76,8 +75,8 @@ def independence_table(cross: np.ndarray, fpir_curves: Mapping[float, object], s
         for n in sizes:
             rows.append({"T": f"{t:.2f}", "N": n, "FMR (probe vs gallery)": _text.percent(fmr, 3, tiny=False),
                          "FPIR measured": _text.percent(curve.fpir[n - 1], 1, tiny=False),  # type: ignore[attr-defined]
-                         "1 - (1 - FMR)^N": _text.percent(deployment.probability_of_false_candidate(fmr, n), 1,
-                                                          tiny=False)})
+                         "1 - (1 - FMR)^N": _text.percent(float(deployment.probability_of_false_candidate(fmr, n)),
+                                                          1, tiny=False)})
     return _text.table(rows)
 
 
@@ -168,7 +167,8 @@ def fmr_sweep_table(settings: Mapping[str, Any], fmrs: Sequence[float], *, fnir:
              "false candidates per search": f"{x * settings['gallery_size']:,.3g}",
              "false leads/day after review": f"{fl:,.3g}", "true leads/day": f"{tl:.3g}",
              "PPV": f"{100 * p:.3g}%"}
-            for i, (x, fl, tl, p) in enumerate(zip(f, out.false_candidates_per_day, true_leads, out.ppv))]
+            for i, (x, fl, tl, p) in enumerate(zip(f, np.asarray(out.false_candidates_per_day), true_leads,
+                                                   np.asarray(out.ppv), strict=True))]
     return _text.table(rows)
 
 
@@ -184,10 +184,11 @@ def stadium_table(measured: simulator.MeasuredRates, settings: Mapping[str, Any]
     threshold   FMR  alerts to check/day  innocent entrants flagged/day  false leads/day after review  true leads/day  PPV after review
     ---------  ----  -------------------  -----------------------------  ----------------------------  --------------  ----------------
     0.40       0.25                  254                             94                          24.8            6.67             21.2%
-    """
+    """  # noqa: E501 - the example prints the table exactly as lesson 07 shows it, one row per line
     rows = []
     for t in thresholds:
-        raw = simulator.simulator_state(measured=measured, **{**settings, "threshold": t, "human_review": False}).outcome
+        raw = simulator.simulator_state(measured=measured,
+                                        **{**settings, "threshold": t, "human_review": False}).outcome
         reviewed = simulator.simulator_state(measured=measured, **{**settings, "threshold": t})
         o = reviewed.outcome
         rows.append({"threshold": f"{t:.2f}", "FMR": f"{o.fmr:.2g}",
@@ -345,7 +346,7 @@ def fta_by_set_table(sets: Sequence[str], acquired: Sequence[bool], *, confidenc
     if not len(sets):
         raise ValueError("No photos: pass the entries and records of faceprints.encode_set().")
     counts: dict[str, list[int]] = {}  # set -> [detected, photos], in the order the sets first appear
-    for name, ok in zip(sets, acquired):
+    for name, ok in zip(sets, acquired, strict=True):
         c = counts.setdefault(str(name), [0, 0])
         c[0] += bool(ok)
         c[1] += 1

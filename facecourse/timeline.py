@@ -160,7 +160,8 @@ AFTER_EVENTS: tuple[Event, ...] = (
     Event("2023-05-10", "Austria's regulator (DSB) finds Clearview's processing unlawful and orders deletion and "
           "an EU representative, but imposes no fine and no general ban (announced by noyb).",
           "noyb.eu, 2023-05-10", period="after"),
-    Event("2023-08", "Clearview withdraws its further appeal against the Australian tribunal's decision.", OAIC_STATEMENT, period="after"),
+    Event("2023-08", "Clearview withdraws its further appeal against the Australian tribunal's decision.",
+          OAIC_STATEMENT, period="after"),
     Event("2023-10-17", "UK First-tier Tribunal: the ICO had no jurisdiction, because Clearview's clients were "
           "foreign state bodies (UK GDPR Art. 2(2)(a)).", UK_UT, period="after"),
     Event("2024-06-28", "Detroit settles Robert Williams's wrongful-arrest suit (not a Clearview case): no arrest "

@@ -25,7 +25,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -404,6 +404,16 @@ def threshold_slider(initial: float, slider_range: tuple[float, float], *, step:
         continuous_update=True, style={"description_width": "initial"}, layout=ipywidgets.Layout(width="32em"))
 
 
+class _ExplorerOptions(TypedDict):
+    """The keyword arguments a live explorer passes to :func:`explorer_state` on every slider move."""
+
+    reference_threshold: float
+    mated_labels: np.ndarray | None
+    nonmated_labels: np.ndarray | None
+    max_listed: int
+    confidence: float
+
+
 class ThresholdExplorer(HeadlessFallback):
     """A threshold slider with live error rates; build it with :func:`threshold_explorer`.
 
@@ -432,10 +442,11 @@ class ThresholdExplorer(HeadlessFallback):
 
         self._mated = _scores(mated, "mated")
         self._nonmated = _scores(nonmated, "nonmated")
-        self._options = dict(reference_threshold=reference_threshold,
-                             mated_labels=_labels(mated_labels, self._mated.size, "mated_labels"),
-                             nonmated_labels=_labels(nonmated_labels, self._nonmated.size, "nonmated_labels"),
-                             max_listed=max_listed, confidence=confidence)
+        self._options = _ExplorerOptions(
+            reference_threshold=reference_threshold,
+            mated_labels=_labels(mated_labels, self._mated.size, "mated_labels"),
+            nonmated_labels=_labels(nonmated_labels, self._nonmated.size, "nonmated_labels"),
+            max_listed=max_listed, confidence=confidence)
         self.static_thresholds = tuple(sorted({float(t) for t in static_thresholds} | {float(initial)}))
         self.slider = threshold_slider(initial, slider_range, step=step)
         self.panel = ipywidgets.HTML(value=self.state().html())

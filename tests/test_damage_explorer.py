@@ -39,6 +39,7 @@ def test_state_by_hand() -> None:
 
 def test_overlapping_intervals_are_not_called_a_drop() -> None:
     s = de.damage_state(ROWS, "blur", 2)
+    assert s.baseline_ci is not None  # the table has undamaged rows
     assert s.detected == 9 and s.rate_ci[1] > s.baseline_ci[0]
     assert s.fields()["compared"] == "not distinguishable from undamaged (the intervals overlap)"
 

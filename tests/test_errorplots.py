@@ -16,12 +16,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from facecourse import errorplots, metrics  # noqa: E402
-from facecourse.errorplots import (  # noqa: E402
+from facecourse import errorplots, metrics
+from facecourse.errorplots import (
     det_plot,
     error_rate_plot,
     probit_ticks,
@@ -55,7 +55,7 @@ def test_rate_labels():
 def test_probit_ticks_put_50_percent_at_zero_and_match_the_normal_quantile():
     pos, labels = probit_ticks([1e-3, 0.5, 0.9])
     assert pos[1] == 0.0 and labels[1] == "50%"
-    for p, x in zip([1e-3, 0.5, 0.9], pos):
+    for p, x in zip([1e-3, 0.5, 0.9], pos, strict=True):
         assert x == pytest.approx(NormalDist().inv_cdf(p), abs=1e-12)
     assert pos[0] == pytest.approx(-3.0902, abs=1e-4)  # 0.1 % is 3.09 standard deviations below
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
@@ -77,7 +77,7 @@ def test_probit_axes_are_labelled_with_rates(ax):
 def test_det_plot_draws_the_deviates_of_each_curve(ax):
     curves = metrics.error_rate_curves(MATED, NONMATED)
     det_plot(ax, [curves], ["hand-made"], mark_threshold=None)
-    line = next(l for l in ax.get_lines() if l.get_label() == "hand-made")
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "hand-made")
     x, y = line.get_data()
     assert np.allclose(x, [NormalDist().inv_cdf(p) for p in (0.25, 0.25, 0.5)])
     assert np.allclose(y, [NormalDist().inv_cdf(p) for p in (2 / 3, 1 / 3, 1 / 3)])
@@ -92,10 +92,10 @@ def test_det_plot_takes_several_curves_and_names_an_empty_one(ax):
     assert "separated (no point with both rates > 0)" in legend
     assert "overlapping" in legend
     # the marker at 0.35 sits at FMR 1/4, FNMR 1/3
-    marker = next(l for l in ax.get_lines() if l.get_label().startswith("_overlapping at"))
+    marker = next(ln for ln in ax.get_lines() if ln.get_label().startswith("_overlapping at"))
     assert marker.get_xdata()[0] == pytest.approx(NormalDist().inv_cdf(0.25))
     assert marker.get_ydata()[0] == pytest.approx(NormalDist().inv_cdf(1 / 3))
-    styles = {l.get_linestyle() for l in ax.get_lines() if l.get_label() in ("separated", "overlapping",
+    styles = {ln.get_linestyle() for ln in ax.get_lines() if ln.get_label() in ("separated", "overlapping",
                                                                             legend[0])}
     assert len(styles) == 2, "curves differ in line style, not only in colour"
 
@@ -108,10 +108,12 @@ def test_det_plot_needs_one_label_per_curve(ax):
 def test_score_histograms_are_labelled_and_survive_an_empty_set(ax):
     score_histograms(ax, MATED, NONMATED, threshold=0.6)
     assert ax.get_xlabel() and "density" in ax.get_ylabel()
-    assert any(l.get_xdata()[0] == 0.6 for l in ax.get_lines())  # the threshold line
+    assert any(ln.get_xdata()[0] == 0.6 for ln in ax.get_lines())  # the threshold line
     fig, ax2 = plt.subplots()
     score_histograms(ax2, [], NONMATED, threshold=None, density=False)
-    legend = [t.get_text() for t in ax2.get_legend().get_texts()]
+    box = ax2.get_legend()
+    assert box is not None
+    legend = [t.get_text() for t in box.get_texts()]
     assert any("(no pairs)" in t for t in legend)
     assert ax2.get_ylabel() == "number of pairs"
     plt.close(fig)

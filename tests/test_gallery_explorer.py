@@ -17,6 +17,7 @@ import doctest
 import html
 import json
 import re
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -46,7 +47,7 @@ def test_single_comparison_and_monotone_in_n() -> None:
     sizes = np.logspace(0, 10, 41)
     p = [gallery_state(F, n).p_any for n in sizes]
     e = [gallery_state(F, n).expected for n in sizes]
-    assert all(a <= b for a, b in zip(p, p[1:])) and all(a < b for a, b in zip(e, e[1:]))
+    assert all(a <= b for a, b in pairwise(p)) and all(a < b for a, b in pairwise(e))
     # The band always contains the point value.
     for n in sizes:
         s = gallery_state(F, n)
@@ -106,7 +107,9 @@ def test_html_carries_every_field_and_the_settings() -> None:
     page = s.html()
     shown = dict(re.findall(r'data-testid="([a-z-]+)">([^<]*)<', page))
     assert {k: html.unescape(v) for k, v in shown.items()} == s.fields()
-    settings = json.loads(html.unescape(re.search(r'data-settings="([^"]*)"', page).group(1)))
+    found = re.search(r'data-settings="([^"]*)"', page)
+    assert found is not None
+    settings = json.loads(html.unescape(found.group(1)))
     assert settings == {"threshold": 0.6, "gallery_size": 1000.0}
 
 

@@ -64,7 +64,9 @@ def test_html_carries_every_field() -> None:
     page = s.html()
     shown = {k: html.unescape(v) for k, v in re.findall(r'data-testid="([a-z0-9-]+)">([^<]*)<', page)}
     assert shown == s.fields()
-    assert json.loads(html.unescape(re.search(r'data-settings="([^"]*)"', page).group(1))) == {"threshold": 0.25}
+    found = re.search(r'data-settings="([^"]*)"', page)
+    assert found is not None
+    assert json.loads(html.unescape(found.group(1))) == {"threshold": 0.25}
     assert "100 replicates" in page
 
 

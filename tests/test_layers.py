@@ -134,6 +134,7 @@ def _docstring_map() -> dict[str, tuple[set[str], set[str]]]:
         if len(cells) != 3 or cells[0].startswith("-") or cells[0] == "layer":
             continue
         layer = cells[0] or layer
+        assert layer is not None, f"a row without a layer before the first layer: {line!r}"
         modules, may = rows.setdefault(layer, (set(), set()))
         modules.update(re.findall(r"[a-z_]+", cells[1]))
         may.update(p.strip() for p in cells[2].split(",") if p.strip())

@@ -147,6 +147,7 @@ def test_slider_values_are_wired_to_the_policy_inputs(measured: MeasuredRates) -
 
 def test_confidence_ranges_redo_the_formula_at_the_interval_ends(measured: MeasuredRates) -> None:
     s = simulator_state(gallery_size=100, threshold=0.6, searches_per_day=10, prevalence=0.5, measured=measured)
+    assert s.fmr_measured is not None and s.false_leads_range is not None and s.fnir_measured is not None
     lo_fmr, hi_fmr = s.fmr_measured.ci  # Wilson interval of 2 of 4
     lo, hi = s.false_leads_range
     # false leads are linear in FMR: 5 * FMR * 99 + 5 * FMR * 100 = 995 * FMR
@@ -288,5 +289,6 @@ def test_fmr_basis_names_the_intervals_own_confidence(measured: MeasuredRates) -
 
     s = simulator_state(gallery_size=1000, threshold=0.6, searches_per_day=10, prevalence=0.5, measured=measured)
     assert "(95% CI " in s.fields()["fmr-basis"]
+    assert s.fmr_measured is not None
     at_90 = dataclasses.replace(s, fmr_measured=dataclasses.replace(s.fmr_measured, confidence=0.9))
     assert "(90% CI " in at_90.fields()["fmr-basis"] and "95%" not in at_90.fields()["fmr-basis"]

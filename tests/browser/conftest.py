@@ -22,6 +22,7 @@ Install both with ``bash tools/install_browser.sh``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -34,10 +35,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,7 +232,9 @@ def browser(sync_playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
@@ -245,17 +249,13 @@ def lab_page(request: pytest.FixtureRequest, lab: JupyterLab, browser: Any) -> I
     finally:
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
-            try:
+            with contextlib.suppress(Exception):  # a failed screenshot must not hide the real failure
                 helper.screenshot("FAILED", full_page=True)
-            except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
-                pass
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             (ARTIFACTS / f"{helper.name}-jupyterlab.log").write_text(lab.log_tail(200_000))
         page.close()
-        try:
+        with contextlib.suppress(Exception):  # the server is killed at the end of the session anyway
             lab.shutdown_kernels()
-        except Exception:  # noqa: BLE001 - the server is killed at the end of the session anyway
-            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,15 +273,15 @@ _KERNEL_IDLE_JS = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem
 #: 'error' when Run All stopped at an exception (idle, an error output, cells left unrun);
 #: else false. While Run All is going, queued cells show [*]:, so a short idle moment between
 #: two cells is never mistaken for the end.
-_RUN_STATE_JS = """() => {
-  const panel = document.querySelector('%s');
+_RUN_STATE_JS = f"""() => {{
+  const panel = document.querySelector('{_ACTIVE_PANEL}');
   if (!panel) return false;
   const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
       .map(e => e.textContent.trim());
-  if (!(%s)() || prompts.length === 0 || prompts.some(p => p === '[*]:')) return false;
+  if (!({_KERNEL_IDLE_JS})() || prompts.length === 0 || prompts.some(p => p === '[*]:')) return false;
   if (prompts.every(p => /^\\[\\d+\\]:$/.test(p))) return 'done';
   return panel.querySelector('[data-mime-type="application/vnd.jupyter.error"]') ? 'error' : false;
-}""" % (_ACTIVE_PANEL, _KERNEL_IDLE_JS)
+}}"""
 
 
 class LabPage:
