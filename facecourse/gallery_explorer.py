@@ -100,7 +100,7 @@ class MeasuredFMR:
         return int(self.false_matches) / int(self.comparisons)
 
     @classmethod
-    def from_photos(cls, embeddings: ArrayLike, person_ids: ArrayLike, thresholds: Sequence[float], *,
+    def from_photos(cls, embeddings: ArrayLike, subject_ids: ArrayLike, thresholds: Sequence[float], *,
                     n_boot: int = 2000, seed: int = 0) -> tuple[MeasuredFMR, ...]:
         """The FMR of every non-mated photo pair at each threshold, with a people-level interval.
 
@@ -111,7 +111,7 @@ class MeasuredFMR:
         of zero errors is zero: it cannot see beyond the data).
         """
         emb = np.asarray(embeddings, dtype=np.float64)
-        ids = np.asarray(person_ids)
+        ids = np.asarray(subject_ids)
         nonmated = metrics.mated_and_nonmated(emb, ids).nonmated
         out = []
         for t in thresholds:

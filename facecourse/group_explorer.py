@@ -110,7 +110,7 @@ class GroupRatesState(WidgetState):
         )
 
 
-def group_rates_state(embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike,
+def group_rates_state(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike,
                       threshold: float, *, n_boot: int = 2000, seed: int = 0,
                       order: Sequence[str] | None = None) -> GroupRatesState:
     """Each group's within-group FMR at ``threshold`` with Wilson and people-bootstrap intervals.
@@ -120,7 +120,7 @@ def group_rates_state(embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapp
     """
     if np.ndim(threshold) != 0 or not math.isfinite(float(threshold)):
         raise ValueError(f"threshold must be a single finite number, got {threshold!r}")
-    rows = dg.within_group_intervals(embeddings, person_ids, groups, float(threshold), n_boot=n_boot,
+    rows = dg.within_group_intervals(embeddings, subject_ids, groups, float(threshold), n_boot=n_boot,
                                      seed=seed, order=order)
     if not rows:
         raise ValueError("no group has two or more people: there is no within-group pair to compare")
@@ -148,12 +148,12 @@ class GroupExplorer(HeadlessFallback):
     notebook shows :meth:`static_text`: the table at a few thresholds, the same on every run.
     """
 
-    def __init__(self, embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike, *,
+    def __init__(self, embeddings: ArrayLike, subject_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike, *,
                  initial: float, slider_range: tuple[float, float], step: float, static_thresholds: Sequence[float],
                  n_boot: int, seed: int, order: Sequence[str] | None) -> None:
         import ipywidgets as w  # optional and heavy: only a live widget needs it
 
-        self._data = (np.asarray(embeddings, dtype=np.float64), np.asarray(person_ids), groups)
+        self._data = (np.asarray(embeddings, dtype=np.float64), np.asarray(subject_ids), groups)
         self._options = _StateOptions(n_boot=n_boot, seed=seed, order=order)
         self._cache: dict[float, GroupRatesState] = {}
         self.static_thresholds = tuple(float(t) for t in static_thresholds)
@@ -177,7 +177,7 @@ class GroupExplorer(HeadlessFallback):
         return "\n".join(parts)
 
 
-def group_explorer(embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike, *,
+def group_explorer(embeddings: ArrayLike, subject_ids: ArrayLike, groups: Mapping[Any, Any] | ArrayLike, *,
                    initial: float = 0.6, slider_range: tuple[float, float] = (0.40, 0.70), step: float = 0.005,
                    static_thresholds: Sequence[float] = (0.5, 0.6), n_boot: int = 2000, seed: int = 0,
                    order: Sequence[str] | None = None) -> GroupExplorer:
@@ -192,5 +192,5 @@ def group_explorer(embeddings: ArrayLike, person_ids: ArrayLike, groups: Mapping
     >>> ex.state().fields()["x-counts"]
     '0 of 1 photo pairs'
     """
-    return GroupExplorer(embeddings, person_ids, groups, initial=float(initial), slider_range=slider_range, step=step,
+    return GroupExplorer(embeddings, subject_ids, groups, initial=float(initial), slider_range=slider_range, step=step,
                          static_thresholds=static_thresholds, n_boot=n_boot, seed=seed, order=order)
