@@ -3,8 +3,9 @@
 :func:`write_atomic` writes to a temporary file in the same folder, flushes it to disk and
 renames it over the target (``os.replace``, atomic on POSIX and Windows): a kernel reading the
 file at the same time, or a crash half-way, sees the old file or the new one, never a mixture.
-Every file the package writes goes through it (faceprint cache, class cache and its index,
-derived files with their ``.sources`` sidecars, search indexes, audit head).
+Every file the package writes whole goes through it (faceprint cache, class cache and its index,
+derived files with their ``.sources`` sidecars, the rights index, the audit log's head). The audit
+log itself is the one file the package appends to, a line at a time (see :mod:`facecourse.audit`).
 """
 
 from __future__ import annotations
