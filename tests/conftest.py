@@ -14,6 +14,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,36 @@ def mirror_dir() -> Path:
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     return mirror_dir()
+
+
+def mirror_photo(mirror: Path, face_id: str, side: int) -> Any:
+    """Neutral photo ``face_id`` of the mirror resized to ``side`` x ``side`` px, as a PIL image."""
+    from PIL import Image  # here, not at the top: most test runs never need a photo
+
+    path = mirror / "neutral_front" / f"{face_id}_03.jpg"
+    if not path.is_file():
+        pytest.fail(f"THE FACE PHOTO {path} IS MISSING from the image mirror; the face-detection "
+                    "tests need it (they fail instead of skipping: CI always has the mirror).",
+                    pytrace=False)
+    with Image.open(path) as im:
+        return im.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
+
+
+@pytest.fixture(scope="session")
+def face450(mirror: Path) -> Any:
+    """Photo 001 downscaled from 1350 to 450 px (HOG time grows with the pixel count); shared by
+    the loader's and the detector's tests."""
+    return mirror_photo(mirror, "001", 450)
+
+
+@pytest.fixture(scope="session")
+def face450_box(face450: Any) -> tuple[int, int, int, int]:
+    """The face box dlib's HOG detector finds in ``face450``."""
+    import numpy as np
+
+    from facecourse.detection import find_faces
+
+    return find_faces(np.asarray(face450))[0]
 
 
 @pytest.fixture(scope="session")

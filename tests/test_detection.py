@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import mirror_photo
 from facecourse import degrade, detection, plots
 from facecourse.degrade import LowLight
 from facecourse.detection import (
@@ -191,26 +192,7 @@ def _assert_says(message: str, *words: str) -> None:
         assert word.lower() in message.lower(), f"{word!r} missing from message:\n{message}"
 
 
-def _photo(mirror: Path, face_id: str, side: int) -> Image.Image:
-    """A photo from the read-only mirror (conftest's `mirror` fixture fails loudly without it)."""
-    path = mirror / "neutral_front" / f"{face_id}_03.jpg"
-    if not path.is_file():
-        pytest.fail(f"THE FACE PHOTO {path} IS MISSING from the image mirror; the face-detection "
-                    "tests need it (they fail instead of skipping: CI always has the mirror).",
-                    pytrace=False)
-    with Image.open(path) as im:
-        return im.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
-
-
-@pytest.fixture(scope="session")
-def face450(mirror: Path) -> Image.Image:
-    """Photo 001 downscaled from 1350 to 450 px (HOG time grows with the pixel count)."""
-    return _photo(mirror, "001", 450)
-
-
-@pytest.fixture(scope="session")
-def face450_box(face450: Image.Image) -> tuple[int, int, int, int]:
-    return find_faces(np.asarray(face450))[0]
+# face450 and face450_box (photo 001 at 450 px, and its detected box) come from tests/conftest.py.
 
 
 def test_find_faces_one_face(face450: Image.Image) -> None:
@@ -238,7 +220,7 @@ def two_faces(mirror: Path, face450: Image.Image) -> np.ndarray:
     """Two people side by side: 001 at 300 px (left, larger), 002 at 220 px (right)."""
     canvas = Image.new("RGB", (520, 300), (235, 235, 235))
     canvas.paste(face450.resize((300, 300), Image.Resampling.LANCZOS), (0, 0))
-    canvas.paste(_photo(mirror, "002", 220), (300, 40))
+    canvas.paste(mirror_photo(mirror, "002", 220), (300, 40))
     return np.asarray(canvas)
 
 

@@ -78,26 +78,7 @@ def _pillow_globals_untouched():
 # The consenting photos (read-only mirror)
 # ------------------------------------------------------------------------------------------
 
-def _photo(mirror: Path, face_id: str, side: int) -> Image.Image:
-    """A photo from the read-only mirror (conftest's `mirror` fixture fails loudly without it)."""
-    path = mirror / "neutral_front" / f"{face_id}_03.jpg"
-    if not path.is_file():
-        pytest.fail(f"THE FACE PHOTO {path} IS MISSING from the image mirror; the face-detection "
-                    "tests need it (they fail instead of skipping: CI always has the mirror).",
-                    pytrace=False)
-    with Image.open(path) as im:
-        return im.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
-
-
-@pytest.fixture(scope="session")
-def face450(mirror: Path) -> Image.Image:
-    """Photo 001 downscaled from 1350 to 450 px (HOG time grows with the pixel count)."""
-    return _photo(mirror, "001", 450)
-
-
-@pytest.fixture(scope="session")
-def face450_box(face450: Image.Image) -> tuple[int, int, int, int]:
-    return find_faces(np.asarray(face450))[0]
+# face450 and face450_box (photo 001 at 450 px, and its detected box) come from tests/conftest.py.
 
 
 # ------------------------------------------------------------------------------------------
