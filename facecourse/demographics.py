@@ -308,25 +308,49 @@ class GroupInterval:
     interval collapses to (0, 0): resampling cannot invent errors that were never seen. That is
     not evidence of a zero rate. The table then prints "n/a (0 errors)"; use an upper bound
     such as the Wilson one, or the rule of three (about 3 / number of person pairs) instead.
+
+    ``false_match`` is the :class:`~facecourse.metrics.Rate` over photo pairs (false matches of
+    the group's non-mated pairs, with its Wilson interval); ``false_matches``, ``nonmated_count``,
+    ``fmr``, ``fmr_ci`` (the Wilson interval) and ``confidence`` read it, as in
+    :class:`~facecourse.metrics.ErrorRates` and :class:`~facecourse.metrics.GroupFMR`.
+    ``bootstrap`` is the interval over people, at the same confidence.
     """
 
     group: str
     people: int
     person_pairs: int
-    false_matches: int
-    nonmated_count: int
-    fmr: float
-    wilson: tuple[float, float]
+    false_match: metrics.Rate
     bootstrap: tuple[float, float]
     threshold: float
     n_boot: int
     seed: int
-    confidence: float = 0.95
+
+    @property
+    def false_matches(self) -> int:
+        return self.false_match.count
+
+    @property
+    def nonmated_count(self) -> int:
+        return self.false_match.total
+
+    @property
+    def fmr(self) -> float:
+        return self.false_match.value
+
+    @property
+    def fmr_ci(self) -> tuple[float, float]:
+        """The Wilson interval over photo pairs (too narrow: pairs that share a person are not independent)."""
+        return self.false_match.ci
+
+    @property
+    def confidence(self) -> float:
+        return self.false_match.confidence
 
     @property
     def width_ratio(self) -> float:
         """How many times wider the people-bootstrap interval is than the Wilson interval."""
-        w = self.wilson[1] - self.wilson[0]
+        wilson = self.fmr_ci
+        w = wilson[1] - wilson[0]
         b = self.bootstrap[1] - self.bootstrap[0]
         return b / w if w > 0 and self.false_matches > 0 else math.nan
 
@@ -340,7 +364,7 @@ class GroupInterval:
             "photo pairs": f"{self.nonmated_count:,}",
             "false matches": f"{self.false_matches:,}",
             "FMR": _text.percent(self.fmr),
-            f"{conf} CI, pairs (Wilson)": _text.interval(self.wilson),
+            f"{conf} CI, pairs (Wilson)": _text.interval(self.fmr_ci),
             f"{conf} CI, people (bootstrap)": (_text.interval(self.bootstrap) if self.false_matches
                                                 else "n/a (0 errors)"),
             "width ratio": "n/a" if math.isnan(self.width_ratio) else f"{self.width_ratio:.1f}x",
@@ -363,7 +387,7 @@ def within_group_intervals(
     """Each group's within-group FMR at ``threshold``, with a Wilson and a people-bootstrap interval.
 
     The counts come from the group's own non-mated distances (:func:`within_group_scores`),
-    the Wilson interval from :func:`facecourse.metrics.wilson_interval`, and the bootstrap is
+    the Wilson interval from a :class:`facecourse.metrics.Rate` of those counts, and the bootstrap is
     :func:`facecourse.metrics.fmr_bootstrap_by_subject` on the group's own photos with the same
     ``seed`` for every group, so any row can be checked by calling it directly. (Counts and
     bootstrap both use distances computed among the group's photos only: at a threshold equal
@@ -396,9 +420,8 @@ def within_group_intervals(
         boot = metrics.fmr_bootstrap_by_subject(x[members], ids[members], t, n_boot=n_boot, seed=seed,
                                                 confidence=confidence)
         n = people[name]
-        rows.append(GroupInterval(name, n, n * (n - 1) // 2, k, n_pairs, k / n_pairs,
-                                  metrics.wilson_interval(k, n_pairs, confidence),
-                                  (boot.lo, boot.hi), t, int(n_boot), int(seed), confidence))
+        rows.append(GroupInterval(name, n, n * (n - 1) // 2, metrics.Rate(k, n_pairs, confidence, "FMR"),
+                                  (boot.lo, boot.hi), t, int(n_boot), int(seed)))
     return rows
 
 

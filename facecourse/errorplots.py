@@ -368,7 +368,7 @@ def plot_interval_comparison(rows: Sequence[GroupInterval], title: str) -> Any:
     fig, ax = plt.subplots(figsize=(7, 0.75 * len(rows) + 1.4))
     for k, r in enumerate(rows):
         y = len(rows) - 1 - k
-        for dy, ci, colour, label in ((0.15, r.wilson, colours[0], f"{level}CI over photo pairs (Wilson)"),
+        for dy, ci, colour, label in ((0.15, r.fmr_ci, colours[0], f"{level}CI over photo pairs (Wilson)"),
                                       (-0.15, r.bootstrap, colours[3], f"{level}CI over people (bootstrap)")):
             ax.plot([100 * ci[0], 100 * ci[1]], [y + dy, y + dy], color=colour, linewidth=3,
                     label=label if k == 0 else None, solid_capstyle="butt")

@@ -30,7 +30,7 @@ attribute is the JSON ``{"threshold": T, "gallery_size": N}`` it was computed fr
 one element ``[data-testid=K]`` per K in :data:`FIELD_IDS`, whose text is exactly
 ``fields()[K]``.
 
->>> fmr = MeasuredFMR(0.6, false_matches=2, comparisons=1000, low=0.001, high=0.005, interval="made up")
+>>> fmr = MeasuredFMR(0.6, metrics.Rate(2, 1000, name="FMR"), low=0.001, high=0.005, interval="made up")
 >>> s = gallery_state(fmr, 1000)
 >>> s.fields()["expected"], s.fields()["expected-band"]   # 0.002 × 1000; 0.001 and 0.005 × 1000
 ('2', '1 to 5')
@@ -74,30 +74,41 @@ MAX_GALLERY = 1e11
 class MeasuredFMR:
     """A false match rate measured at one threshold: counts, a 95 % interval, and what that interval is.
 
-    ``low`` and ``high`` are the ends of the interval; ``interval`` says in words how it was
-    computed (shown under the numbers), e.g. "people-level bootstrap, 2,000 replicates".
+    ``false_match`` holds the counts as a :class:`~facecourse.metrics.Rate` (false matches of
+    non-mated comparisons); ``false_matches``, ``comparisons`` and ``rate`` read it. ``low`` and
+    ``high`` are the ends of the interval the explorer uses, which is usually *not* the Rate's
+    Wilson interval: ``interval`` says in words how it was computed (shown under the numbers),
+    e.g. "people-level bootstrap, 2,000 replicates".
     """
 
     threshold: float
-    false_matches: int
-    comparisons: int
+    false_match: metrics.Rate
     low: float
     high: float
     interval: str
 
     def __post_init__(self) -> None:
-        if int(self.comparisons) < 1:
+        if not isinstance(self.false_match, metrics.Rate):
+            raise TypeError("false_match must be a metrics.Rate (false matches of comparisons), "
+                            f"e.g. metrics.Rate(2, 1000); got {self.false_match!r}")
+        if self.comparisons < 1:
             raise ValueError(f"comparisons must be at least 1, got {self.comparisons!r}")
-        if not 0 <= int(self.false_matches) <= int(self.comparisons):
-            raise ValueError(f"false_matches must lie between 0 and comparisons ({self.comparisons}), "
-                             f"got {self.false_matches!r}")
         if not (0 <= self.low <= self.high <= 1):
             raise ValueError(f"the interval must satisfy 0 <= low <= high <= 1, got ({self.low!r}, {self.high!r})")
 
     @property
+    def false_matches(self) -> int:
+        return self.false_match.count
+
+    @property
+    def comparisons(self) -> int:
+        """Non-mated comparisons (photo pairs of two different people)."""
+        return self.false_match.total
+
+    @property
     def rate(self) -> float:
         """The measured FMR: false matches / comparisons."""
-        return int(self.false_matches) / int(self.comparisons)
+        return self.false_match.value
 
     @classmethod
     def from_photos(cls, embeddings: ArrayLike, subject_ids: ArrayLike, thresholds: Sequence[float], *,
@@ -115,15 +126,15 @@ class MeasuredFMR:
         nonmated = metrics.mated_and_nonmated(emb, ids).nonmated
         out = []
         for t in thresholds:
-            k, n = int(np.count_nonzero(nonmated <= t)), int(nonmated.size)
-            if k > 0:
+            rate = metrics.Rate(int(np.count_nonzero(nonmated <= t)), int(nonmated.size), name="FMR")
+            if rate.count > 0:
                 boot = metrics.fmr_bootstrap_by_subject(emb, ids, t, n_boot=n_boot, seed=seed)
                 lo, hi = boot.lo, boot.hi
                 how = f"95% people-level bootstrap interval ({n_boot:,} replicates, seed {seed})"
             else:
-                lo, hi = metrics.wilson_interval(0, n)
+                lo, hi = rate.ci
                 how = "no false match observed: 95% Wilson interval over pairs (its upper end is an upper bound)"
-            out.append(cls(float(t), k, n, float(lo), float(hi), how))
+            out.append(cls(float(t), rate, float(lo), float(hi), how))
         return tuple(out)
 
 
@@ -226,7 +237,7 @@ def gallery_state(fmr: MeasuredFMR, gallery_size: float) -> GalleryState:
     :func:`facecourse.deployment.probability_of_false_candidate`) at the measured FMR and at both
     ends of its interval. ``gallery_size`` must be a number of at least 1.
 
-    >>> f = MeasuredFMR(0.5, false_matches=1, comparisons=1000, low=0.0002, high=0.005, interval="x")
+    >>> f = MeasuredFMR(0.5, metrics.Rate(1, 1000), low=0.0002, high=0.005, interval="x")
     >>> s = gallery_state(f, 200)   # 1 - 0.999**200 = 0.181; band 1 - 0.9998**200 = 0.039 to 1 - 0.995**200 = 0.633
     >>> s.fields()["p-any"], s.fields()["p-any-band"]
     ('18.1%', '3.9% to 63.3%')
@@ -313,7 +324,7 @@ def gallery_explorer(measured: Sequence[MeasuredFMR], *, initial_threshold: floa
     :meth:`MeasuredFMR.from_photos`); the dropdown offers those thresholds, starting at
     ``initial_threshold`` (default: the largest). Everything shown is :func:`gallery_state`.
 
-    >>> ex = gallery_explorer([MeasuredFMR(0.6, 1, 100, 0.001, 0.05, "x")], initial_size=10)
+    >>> ex = gallery_explorer([MeasuredFMR(0.6, metrics.Rate(1, 100), 0.001, 0.05, "x")], initial_size=10)
     >>> ex.gallery_size.value = 1000
     >>> ex.state().fields()["expected"]
     '10'

@@ -1169,17 +1169,35 @@ class GroupFMR:
     """FMR among the non-mated pairs of one kind: within a group, across two groups, or overall.
 
     ``kind`` is "within" (both people in ``group_a``, which equals ``group_b``), "across" (one in
-    each group) or "all" (every non-mated pair).
+    each group) or "all" (every non-mated pair). ``false_match`` is the :class:`Rate` (false
+    matches of non-mated pairs, with its Wilson interval); ``false_matches``, ``nonmated_count``,
+    ``fmr``, ``fmr_ci`` and ``confidence`` read it, as in :class:`ErrorRates`.
     """
 
     kind: str
     group_a: str
     group_b: str
-    false_matches: int
-    nonmated_count: int
-    fmr: float
-    fmr_ci: tuple[float, float]
-    confidence: float = 0.95
+    false_match: Rate
+
+    @property
+    def false_matches(self) -> int:
+        return self.false_match.count
+
+    @property
+    def nonmated_count(self) -> int:
+        return self.false_match.total
+
+    @property
+    def fmr(self) -> float:
+        return self.false_match.value
+
+    @property
+    def fmr_ci(self) -> tuple[float, float]:
+        return self.false_match.ci
+
+    @property
+    def confidence(self) -> float:
+        return self.false_match.confidence
 
     @property
     def label(self) -> str:
@@ -1243,8 +1261,7 @@ def group_error_rates(
 
     def row(kind: str, a: str, b: str, false_matches: float, pairs: float) -> GroupFMR:
         fm, n = round(float(false_matches)), round(float(pairs))  # round() of a Python float is an int
-        return GroupFMR(kind, a, b, fm, n, fm / n if n else math.nan,
-                        wilson_interval(fm, n, confidence), confidence)
+        return GroupFMR(kind, a, b, Rate(fm, n, confidence, "FMR"))
 
     names = [str(g) for g in group_names.tolist()]
     # C and P count every pair twice, as (s, t) and (t, s): within a group both land in the

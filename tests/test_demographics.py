@@ -140,12 +140,12 @@ def test_within_group_intervals_counts_and_bootstrap() -> None:
     assert [(r.group, r.people, r.person_pairs, r.false_matches, r.nonmated_count) for r in rows] == \
         [("X", 3, 3, 2, 5), ("Y", 3, 3, 1, 3)]
     assert rows[0].fmr == pytest.approx(0.4)
-    assert rows[0].wilson == pytest.approx(metrics.wilson_interval(2, 5))
+    assert rows[0].fmr_ci == pytest.approx(metrics.wilson_interval(2, 5))
     # The bootstrap is exactly fmr_bootstrap_by_subject on the group's own photos, same seed.
     members = np.isin(IDS, ["a", "b", "c"])
     ref = metrics.fmr_bootstrap_by_subject(X[members], IDS[members], 0.5, n_boot=300, seed=7)
     assert rows[0].bootstrap == (ref.lo, ref.hi)
-    assert rows[0].width_ratio == pytest.approx((ref.hi - ref.lo) / (rows[0].wilson[1] - rows[0].wilson[0]))
+    assert rows[0].width_ratio == pytest.approx((ref.hi - ref.lo) / (rows[0].fmr_ci[1] - rows[0].fmr_ci[0]))
 
 
 def test_within_group_intervals_order_and_zero_errors() -> None:
@@ -293,7 +293,8 @@ def test_interval_plot_labels_each_rows_own_confidence() -> None:
     plt.close(fig)
     assert "90% CI over photo pairs (Wilson)" in texts and "90% CI over people (bootstrap)" in texts
     assert not any("95%" in t for t in texts)
-    mixed = [rows[0], dataclasses.replace(rows[1], confidence=0.95)]  # mixed levels must not share one label
+    at_95 = dataclasses.replace(rows[1].false_match, confidence=0.95)
+    mixed = [rows[0], dataclasses.replace(rows[1], false_match=at_95)]  # mixed levels must not share one label
     fig = errorplots.plot_interval_comparison(mixed, "mixed")
     texts = _figure_texts(fig)
     plt.close(fig)

@@ -26,7 +26,7 @@ from facecourse import gallery_explorer as ge
 from facecourse import metrics
 from facecourse.gallery_explorer import FIELD_IDS, MeasuredFMR, gallery_explorer, gallery_state
 
-F = MeasuredFMR(0.6, false_matches=2, comparisons=1000, low=0.001, high=0.005, interval="hand-made interval")
+F = MeasuredFMR(0.6, metrics.Rate(2, 1000), low=0.001, high=0.005, interval="hand-made interval")
 
 
 def test_hand_worked_state() -> None:
@@ -62,7 +62,7 @@ def test_near_certainty_is_never_printed_as_100_percent() -> None:
 
 def test_zero_observed_uses_the_upper_bound() -> None:
     lo, hi = metrics.wilson_interval(0, 20_604)
-    zero = MeasuredFMR(0.45, 0, 20_604, lo, hi, "Wilson")
+    zero = MeasuredFMR(0.45, metrics.Rate(0, 20_604), lo, hi, "Wilson")
     f = gallery_state(zero, 3e9).fields()
     assert f["expected"] == "0" and f["expected-band"] == "0 to 559,000"
     assert f["p-any"] == "0%" and f["p-any-band"] == "0% to > 99.9%"
@@ -76,11 +76,13 @@ def test_bad_gallery_size_is_refused(bad) -> None:
 
 def test_bad_measurements_are_refused() -> None:
     with pytest.raises(ValueError, match="comparisons"):
-        MeasuredFMR(0.6, 0, 0, 0, 0, "x")
-    with pytest.raises(ValueError, match="false_matches"):
-        MeasuredFMR(0.6, 5, 4, 0, 1, "x")
+        MeasuredFMR(0.6, metrics.Rate(0, 0), 0, 0, "x")
+    with pytest.raises(ValueError, match="count <= total"):  # the Rate refuses 5 false matches of 4
+        MeasuredFMR(0.6, metrics.Rate(5, 4), 0, 1, "x")
+    with pytest.raises(TypeError, match=r"metrics\.Rate"):  # the counts come as a Rate, not as two numbers
+        MeasuredFMR(0.6, 1, 0, 1, "x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="low <= high"):
-        MeasuredFMR(0.6, 1, 4, 0.5, 0.2, "x")
+        MeasuredFMR(0.6, metrics.Rate(1, 4), 0.5, 0.2, "x")
     with pytest.raises(TypeError, match="MeasuredFMR"):
         gallery_state(0.01, 100)  # type: ignore[arg-type]
 
@@ -94,6 +96,7 @@ def test_from_photos_counts_and_intervals() -> None:
     # b's second photo 0.45: vs a 0.45 and 0.35 -> 2 more false matches at 0.5: 4 of 12.
     at_05, at_02 = MeasuredFMR.from_photos(emb, ids, (0.5, 0.2), n_boot=200, seed=1)
     assert (at_05.false_matches, at_05.comparisons) == (4, 12)
+    assert at_05.false_match == metrics.Rate(4, 12, name="FMR") and at_05.rate == 4 / 12
     boot = metrics.fmr_bootstrap_by_subject(emb, ids, 0.5, n_boot=200, seed=1)
     assert (at_05.low, at_05.high) == (boot.lo, boot.hi)
     assert "bootstrap" in at_05.interval
@@ -115,7 +118,7 @@ def test_html_carries_every_field_and_the_settings() -> None:
 
 def test_widget_follows_its_controls_and_shows_static_text() -> None:
     pytest.importorskip("ipywidgets")
-    other = MeasuredFMR(0.5, 1, 1000, 0.0001, 0.004, "other")
+    other = MeasuredFMR(0.5, metrics.Rate(1, 1000), 0.0001, 0.004, "other")
     ex = gallery_explorer([F, other], initial_size=1000)
     assert ex.threshold.value == 0.6  # the largest threshold by default
     assert ex.panel.value == gallery_state(F, 1000).html()
