@@ -87,7 +87,7 @@ DESCRIPTIONS = {
     "wrapper_e2e_cold": "facecourse encode_entry, empty cache (SHA-256 check, strict load, 512-px HOG, "
                         "68+5 landmarks, cache write)",
     "direct_full": "decoded array: face_locations(img, 0) (full size) + face_encodings",
-    "wrapper_full": "decoded array: encode_array(img, EncodingParams(detect_max_side=None))",
+    "wrapper_full": "decoded array: encode_array(img, params=EncodingParams(detect_max_side=None))",
     "direct_512": "decoded array: HOG (upsample 0) on a 512-px copy + face_encodings on the full photo",
 }
 # (variant, its like-for-like reference, what the ratio says)
@@ -151,7 +151,7 @@ def make_variants(fr: Any, fp: Any, downscale: Callable[..., Any], manifest: Any
     full_params = fp.EncodingParams(detect_max_side=None)
 
     def wrapper_full(entry: Any, path: Path, image: np.ndarray) -> np.ndarray | None:
-        return fp.encode_array(image, full_params).encoding
+        return fp.encode_array(image, params=full_params).encoding
 
     def direct_512(entry: Any, path: Path, image: np.ndarray) -> np.ndarray | None:
         return _direct_512(image)
@@ -429,9 +429,9 @@ def cache_rows(entries: list[Any], manifest: Any, warm_repeats: int, cold_second
             step("again, same parameters (cache hit)", lambda: fp.encode_entries(few, workers=1, manifest=manifest),
                  0, cache)
             step("changed parameters (detect_max_side=640): new key, recomputed",
-                 lambda: fp.encode_entries(few, other, workers=1, manifest=manifest), n, cache)
+                 lambda: fp.encode_entries(few, params=other, workers=1, manifest=manifest), n, cache)
             step("again with the changed parameters (cache hit)",
-                 lambda: fp.encode_entries(few, other, workers=1, manifest=manifest), 0, cache)
+                 lambda: fp.encode_entries(few, params=other, workers=1, manifest=manifest), 0, cache)
             step("back to the defaults (still cached)",
                  lambda: fp.encode_entries(few, workers=1, manifest=manifest), 0, cache)
 
@@ -532,7 +532,7 @@ def fixes_rows(entries: list[Any], manifest: Any, repeats: int) -> list[dict[str
             for name in (list(enc) if (i + r) % 2 == 0 else list(enc)[::-1]):
                 t0 = time.perf_counter()
                 if name == "encode_array(large)":
-                    full = fp.encode_array(image, large).encoding
+                    full = fp.encode_array(image, params=large).encoding
                 else:
                     rect = fra._css_to_rect(record.box)
                     points = dlib.points()

@@ -47,6 +47,7 @@ import io
 import json
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,7 +56,7 @@ from typing import Any, BinaryIO, TypeVar
 from . import config
 from ._files import write_atomic
 from .errors import CourseError
-from .manifest import load_manifest
+from .manifest import Manifest, load_manifest
 from .progress import progress
 
 INDEX_NAME = "index.json"
@@ -110,6 +111,7 @@ class _Index:
 
 _INDEXES: dict[Path, tuple[tuple[int, int], _Index | None]] = {}
 _CONSENT: dict[tuple[Any, ...], tuple[frozenset[str], frozenset[str]]] = {}
+_CONSENT_OF: weakref.WeakKeyDictionary[Manifest, tuple[frozenset[str], frozenset[str]]] = weakref.WeakKeyDictionary()
 _WARNED: set[str] = set()
 
 
@@ -143,15 +145,26 @@ def _index(root: Path) -> _Index | None:
     return index
 
 
-def _consent() -> tuple[frozenset[str], frozenset[str]]:
-    """(people who withdrew consent, hashes of the images still usable) per the student's own manifest."""
+def _consent(manifest: Manifest | None = None) -> tuple[frozenset[str], frozenset[str]]:
+    """(people who withdrew consent, hashes of the images still usable) per the student's own manifest.
+
+    ``manifest`` is the caller's (already read): its answer is kept as long as that object lives.
+    Without one, the manifest is read here, again only when its file or the withdrawals change.
+    """
+    if manifest is not None:
+        if manifest not in _CONSENT_OF:
+            _CONSENT_OF[manifest] = _usable(manifest)
+        return _CONSENT_OF[manifest]
     paths = (config.manifest_path(), config.revocations_path())
     sig: tuple[Any, ...] = tuple((str(p), *_stat_sig(p)) for p in paths)
     if sig not in _CONSENT:
-        m = load_manifest()
         _CONSENT.clear()
-        _CONSENT[sig] = (frozenset(m.revoked_people), frozenset(e.sha256 for e in m.entries()))
+        _CONSENT[sig] = _usable(load_manifest())
     return _CONSENT[sig]
+
+
+def _usable(manifest: Manifest) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(manifest.revoked_people), frozenset(e.sha256 for e in manifest.entries())
 
 
 def _stat_sig(path: Path) -> tuple[int, int]:
@@ -162,13 +175,15 @@ def _stat_sig(path: Path) -> tuple[int, int]:
         return (0, -1)
 
 
-def lookup(rel: str, params: Any, sha256: str, *, load: Callable[[BinaryIO], T | None]) -> T | None:
+def lookup(rel: str, sha256: str, *, params: Any, load: Callable[[BinaryIO], T | None],
+           manifest: Manifest | None = None) -> T | None:
     """A verified file from the class cache, read by ``load``, or None (then the kernel computes it).
 
-    ``rel`` is the file's path in the cache (``faceprints.cache_relpath``), ``params`` the
-    ``faceprints.EncodingParams`` it was computed with (``key()`` and ``describe()``), ``sha256``
-    the hash of the image it was derived from. ``load`` reads the verified bytes (the file is
-    read once). Called by :func:`facecourse.faceprints.lookup` after the student's own cache missed.
+    ``rel`` is the file's path in the cache (``faceprints.cache_relpath``), ``sha256`` the hash of
+    the image it was derived from, ``params`` the ``faceprints.EncodingParams`` it was computed with
+    (``key()`` and ``describe()``). ``load`` reads the verified bytes (the file is read once).
+    ``manifest`` is the caller's manifest, for the consent check (read here if not given).
+    Called by :func:`facecourse.faceprints.lookup` after the student's own cache missed.
     """
     root = config.class_cache_dir()
     if root is None:
@@ -185,7 +200,7 @@ def lookup(rel: str, params: Any, sha256: str, *, load: Callable[[BinaryIO], T |
         _warn_once(f"key:{root}:{rel}", f"class cache {root}: {rel} is indexed under key {info.get('key')}, "
                    f"not {key}: stale or moved, ignored; computing locally.")
         return None
-    revoked, usable = _consent()
+    revoked, usable = _consent(manifest)
     person = str(info.get("person_id", ""))
     if person in revoked or person in index.withdrawn or sha256 not in usable or info.get("image_sha256") != sha256:
         _warn_once(f"consent:{root}:{person}", f"class cache {root} still holds files derived from photos of "

@@ -103,9 +103,10 @@ def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequenc
         _copy_seeds(root, jobs, [Path(s).expanduser().resolve() for s in seeds])
         for job in progress(jobs, desc="Building the class cache", unit="step"):
             if job.transforms:
-                faceprints.encode_variants(job.entries, job.transforms, job.params, workers=workers, manifest=m)
+                faceprints.encode_variants(job.entries, job.transforms, params=job.params, workers=workers,
+                                            manifest=m)
             else:
-                faceprints.encode_entries(job.entries, job.params, workers=workers, manifest=m)
+                faceprints.encode_entries(job.entries, params=job.params, workers=workers, manifest=m)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -115,7 +116,7 @@ def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequenc
     files: dict[str, dict[str, Any]] = {}
     wanted = [(job, e, v) for job in jobs for e in job.entries for v in job.variants()]
     for job, entry, variant in progress(wanted, desc="Hashing the class cache", unit="file"):
-        rel = faceprints.cache_relpath(entry.sha256, job.params, variant)
+        rel = faceprints.cache_relpath(entry.sha256, params=job.params, variant=variant)
         path = root / rel
         if not path.exists():
             raise CourseError(f"The build did not produce {rel}; the class cache is incomplete. Run it again.")
@@ -139,7 +140,7 @@ def build(folder: Path | str, *, manifest: Manifest | None = None, jobs: Sequenc
 def _copy_seeds(root: Path, jobs: Sequence[Job], seeds: Sequence[Path]) -> None:
     if not seeds:
         return
-    wanted = [faceprints.cache_relpath(e.sha256, job.params, v) for job in jobs for e in job.entries
+    wanted = [faceprints.cache_relpath(e.sha256, params=job.params, variant=v) for job in jobs for e in job.entries
               for v in job.variants()]
     for rel in progress(wanted, desc="Copying from the seed caches", unit="file"):
         target = root / rel

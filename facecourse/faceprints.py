@@ -162,7 +162,7 @@ class EncodingSet:
 # --------------------------------------------------------------------------- computing
 
 
-def encode_array(image: np.ndarray, params: EncodingParams = DEFAULT_PARAMS, *, name: str = "image",
+def encode_array(image: np.ndarray, *, params: EncodingParams = DEFAULT_PARAMS, name: str = "image",
                  file_id: str = "", sha256: str = "") -> FaceRecord:
     """Find one face in ``image`` and compute its landmarks and faceprint (no cache).
 
@@ -218,21 +218,21 @@ def _scale_box(box: Box, factor: float, size: tuple[int, int]) -> Box:
 # --------------------------------------------------------------------------- the cache
 
 
-def cache_relpath(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *,
+def cache_relpath(sha256: str, *, params: EncodingParams = DEFAULT_PARAMS, variant: str = "",
                   area: str = "faceprints") -> str:
     """The cache file's path relative to a cache folder (the same in a student's and the class cache)."""
     suffix = f"--{hashlib.sha256(variant.encode()).hexdigest()[:16]}" if variant else ""
     return f"{area}/{params.key()}/{sha256}{suffix}.npz"
 
 
-def cache_path(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *,
+def cache_path(sha256: str, *, params: EncodingParams = DEFAULT_PARAMS, variant: str = "",
                area: str = "faceprints") -> Path:
     """Where the faceprint of an image (or of a ``variant`` derived from it) is cached.
 
     ``area`` separates the research images (``faceprints``) from a student's own photos
     (``my_images/faceprints``), which ``forget_my_images`` deletes as a whole.
     """
-    return config.cache_dir() / cache_relpath(sha256, params, variant, area=area)
+    return config.cache_dir() / cache_relpath(sha256, params=params, variant=variant, area=area)
 
 
 def save_record(path: Path, record: FaceRecord) -> None:
@@ -267,54 +267,57 @@ def _load(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None
         return None  # unreadable cache file: recompute it
 
 
-def lookup(sha256: str, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", *, file_id: str = "",
-           area: str = "faceprints") -> FaceRecord | None:
+def lookup(sha256: str, *, params: EncodingParams = DEFAULT_PARAMS, variant: str = "", file_id: str = "",
+           area: str = "faceprints", manifest: Manifest | None = None) -> FaceRecord | None:
     """The cached record for (image hash, params, variant), or None: the student's own cache first,
-    then (research images only) the verified class cache. Never computes, never writes."""
-    path = cache_path(sha256, params, variant, area=area)
+    then (research images only) the verified class cache. Never computes, never writes.
+
+    ``manifest`` is the caller's manifest, handed to the class cache for its consent check (which
+    otherwise reads the manifest itself, once per change of the files)."""
+    path = cache_path(sha256, params=params, variant=variant, area=area)
     if path.exists():
         record = _load(path, file_id, sha256)
         if record is not None:
             return record
     if area != "faceprints":
         return None  # a student's own photos are never looked up in a shared cache
-    return classcache.lookup(cache_relpath(sha256, params, variant), params, sha256,
-                             load=lambda data: _load(data, file_id, sha256))
+    return classcache.lookup(cache_relpath(sha256, params=params, variant=variant), sha256, params=params,
+                             load=lambda data: _load(data, file_id, sha256), manifest=manifest)
 
 
-def cached_record(sha256: str, compute: Callable[[], FaceRecord], params: EncodingParams = DEFAULT_PARAMS,
-                  *, variant: str = "", file_id: str = "", area: str = "faceprints") -> FaceRecord:
+def cached_record(sha256: str, compute: Callable[[], FaceRecord], *, params: EncodingParams = DEFAULT_PARAMS,
+                  variant: str = "", file_id: str = "", area: str = "faceprints",
+                  manifest: Manifest | None = None) -> FaceRecord:
     """Return the cached record for (image hash, params, variant) or compute and cache it."""
-    record = lookup(sha256, params, variant, file_id=file_id, area=area)
+    record = lookup(sha256, params=params, variant=variant, file_id=file_id, area=area, manifest=manifest)
     if record is not None:
         return record
     record = compute()
-    save_record(cache_path(sha256, params, variant, area=area), record)
+    save_record(cache_path(sha256, params=params, variant=variant, area=area), record)
     return record
 
 
-def encode_entry(entry: ManifestEntry, params: EncodingParams = DEFAULT_PARAMS, *,
+def encode_entry(entry: ManifestEntry, *, params: EncodingParams = DEFAULT_PARAMS,
                  manifest: Manifest | None = None) -> FaceRecord:
     """The faceprint of one manifest photo (verified, consent checked, cached)."""
     manifest = load_manifest() if manifest is None else manifest
-    return _encode_checked(manifest[entry.file_id], params)  # the consent check, even on a cache hit
+    checked = manifest[entry.file_id]  # the consent check, even on a cache hit
+    return cached_record(checked.sha256, lambda: _encode_photo(checked, params), params=params,
+                         file_id=checked.file_id, manifest=manifest)
 
 
-def _encode_checked(entry: ManifestEntry, params: EncodingParams) -> FaceRecord:
-    """The faceprint of an entry whose consent the caller has just checked (``manifest[file_id]``)."""
-    return cached_record(
-        entry.sha256,
-        lambda: encode_array(load_verified_photo(entry), params, name=entry.path,
-                             file_id=entry.file_id, sha256=entry.sha256),
-        params,
-        file_id=entry.file_id,
-    )
+def _encode_photo(entry: ManifestEntry, params: EncodingParams) -> FaceRecord:
+    """The faceprint of an entry whose consent the caller has just checked (``manifest[file_id]``); not cached."""
+    return encode_array(load_verified_photo(entry), params=params, name=entry.path,
+                        file_id=entry.file_id, sha256=entry.sha256)
 
 
 def _worker(args: tuple[ManifestEntry, EncodingParams]) -> FaceRecord:
-    """One photo in a worker process: its consent was checked by the parent, once."""
+    """One photo the caller checked (consent) and looked up (a cache miss): encode it and cache the record."""
     entry, params = args
-    return _encode_checked(entry, params)
+    record = _encode_photo(entry, params)
+    save_record(cache_path(entry.sha256, params=params), record)
+    return record
 
 
 def default_workers() -> int:
@@ -397,19 +400,35 @@ def _read_v1_quota(folder: Path) -> float | None:
         return None
 
 
-def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DEFAULT_PARAMS, *,
+def encode_entries(entries: Sequence[ManifestEntry], *, params: EncodingParams = DEFAULT_PARAMS,
                    workers: int | None = None, manifest: Manifest | None = None) -> EncodingSet:
     """Faceprints of many photos, in order, from the cache where possible.
 
     Images not yet cached are encoded in ``workers`` processes (default: one per core) with
     a progress bar. Failures to acquire are kept in the result, never silently dropped.
+    Consent is checked once per photo, against ``manifest`` (read once if not given).
     """
     manifest = load_manifest() if manifest is None else manifest
-    entries = [manifest[e.file_id] for e in entries]  # the consent check, once per photo
+    checked = [manifest[e.file_id] for e in entries]  # the consent check, once per photo
+    return encode_checked_entries(checked, params=params, workers=workers, manifest=manifest)
+
+
+def encode_checked_entries(entries: Sequence[ManifestEntry], *, params: EncodingParams = DEFAULT_PARAMS,
+                           workers: int | None = None, manifest: Manifest | None = None) -> EncodingSet:
+    """:func:`encode_entries` for photos whose consent the caller has **just checked**: no check here.
+
+    For code that has already looked every entry up in ``manifest`` (``manifest[file_id]``, which
+    refuses a withdrawn person), such as :meth:`facecourse.rights.FaceIndex.enrol`, which refuses
+    a whole batch before computing anything, so that no photo is checked twice in one call (as
+    :func:`facecourse.dataset.load_verified_photo` is for :func:`~facecourse.dataset.load_photo`).
+    Pass the entries that check returned and the same ``manifest``: the class cache, when one is
+    set, checks its files against it instead of reading the manifest again.
+    """
+    entries = list(entries)
     records: list[FaceRecord | None] = [None] * len(entries)
     missing = []
     for i, entry in enumerate(entries):
-        record = lookup(entry.sha256, params, file_id=entry.file_id)
+        record = lookup(entry.sha256, params=params, file_id=entry.file_id, manifest=manifest)
         if record is None:
             missing.append(i)
         else:
@@ -425,15 +444,15 @@ def encode_entries(entries: Sequence[ManifestEntry], params: EncodingParams = DE
                 records[i] = record
     else:
         for i, job in zip(missing, progress(jobs, desc="Encoding faces", unit="img"), strict=True):
-            records[i] = _encode_checked(*job)
+            records[i] = _worker(job)
     return EncodingSet(entries, [r for r in records if r is not None])
 
 
-def encode_set(set: str | Sequence[str] | None = None, params: EncodingParams = DEFAULT_PARAMS, *,
+def encode_set(set: str | Sequence[str] | None = None, *, params: EncodingParams = DEFAULT_PARAMS,
                workers: int | None = None, manifest: Manifest | None = None) -> EncodingSet:
     """Faceprints of every photo of one set (or several, or all), consent withdrawals applied."""
     manifest = load_manifest() if manifest is None else manifest
-    return encode_entries(manifest.photos(set), params, workers=workers, manifest=manifest)
+    return encode_entries(manifest.photos(set), params=params, workers=workers, manifest=manifest)
 
 
 def require_face(record: FaceRecord) -> FaceRecord:
@@ -457,71 +476,67 @@ class Transform(Protocol):
 
 
 def _variants_worker(args: tuple[ManifestEntry, tuple[Transform, ...], EncodingParams]) -> list[FaceRecord]:
-    """Every changed copy of one photo; its consent was checked by :func:`encode_variants`, once."""
+    """The changed copies of one photo that no cache holds: computed and cached, one record per transform.
+
+    Its consent was checked, and every copy looked up, by :func:`encode_variants`, once.
+    """
     entry, transforms, params = args
-    image: np.ndarray | None = None
+    image = load_verified_photo(entry)  # load once for all transforms
     working: dict[int | None, np.ndarray] = {}  # shrunk copies, made once per size
     out = []
     for t in transforms:
-        path = cache_path(entry.sha256, params, t.variant)
-        record = lookup(entry.sha256, params, t.variant, file_id=entry.file_id)
-        if record is None:
-            if image is None:
-                image = load_verified_photo(entry)  # load once for all transforms
-            if hasattr(t, "apply_working"):
-                base = getattr(t, "base_side", None)
-                if base not in working:
-                    working[base] = working_copy(image, base)
-                changed = t.apply_working(working[base])
-            else:
-                changed = t.apply(image)
-            record = encode_array(changed, params, name=f"{entry.path} ({t.variant})",
-                                  file_id=entry.file_id, sha256=entry.sha256)
-            save_record(path, record)
+        if hasattr(t, "apply_working"):
+            base = getattr(t, "base_side", None)
+            if base not in working:
+                working[base] = working_copy(image, base)
+            changed = t.apply_working(working[base])
+        else:
+            changed = t.apply(image)
+        record = encode_array(changed, params=params, name=f"{entry.path} ({t.variant})",
+                              file_id=entry.file_id, sha256=entry.sha256)
+        save_record(cache_path(entry.sha256, params=params, variant=t.variant), record)
         out.append(record)
     return out
 
 
-def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Transform],
-                    params: EncodingParams = DEFAULT_PARAMS, *, workers: int | None = None,
+def encode_variants(entries: Sequence[ManifestEntry], transforms: Sequence[Transform], *,
+                    params: EncodingParams = DEFAULT_PARAMS, workers: int | None = None,
                     manifest: Manifest | None = None) -> dict[str, EncodingSet]:
     """Faceprints of changed copies of many photos: one :class:`EncodingSet` per transform.
 
     Each photo is loaded once and every transform applied to it; results are cached per
     (image hash, parameters, ``transform.variant``), and computed in ``workers`` processes
     with a progress bar. Failures to acquire are kept (that is what lesson 01 measures).
+    Consent is checked once per photo, against ``manifest`` (read once if not given).
     """
     manifest = load_manifest() if manifest is None else manifest
     entries = [manifest[e.file_id] for e in entries]  # the consent check, once per photo
     transforms = tuple(transforms)
-    jobs = [(e, transforms, params) for e in entries]
-    found: dict[str, list[FaceRecord]] = {}  # photos whose every changed copy is cached (own or class cache)
-    todo = []
-    for job in jobs:
-        e = job[0]
-        records = []
+    records: dict[tuple[int, str], FaceRecord] = {}  # (photo's position, variant) -> record
+    todo: list[tuple[ManifestEntry, tuple[Transform, ...], EncodingParams]] = []
+    todo_at: list[int] = []
+    for i, e in enumerate(entries):  # every copy looked up once, here (own cache, then class cache)
+        missing = []
         for t in transforms:
-            record = lookup(e.sha256, params, t.variant, file_id=e.file_id)
+            record = lookup(e.sha256, params=params, variant=t.variant, file_id=e.file_id, manifest=manifest)
             if record is None:
-                todo.append(job)
-                break
-            records.append(record)
-        else:
-            found[e.file_id] = records
+                missing.append(t)
+            else:
+                records[i, t.variant] = record
+        if missing:
+            todo.append((e, tuple(missing), params))
+            todo_at.append(i)
     workers = default_workers() if workers is None else workers
-    results: dict[str, list[FaceRecord]] = {t.variant: [] for t in transforms}
     if todo and workers > 1 and len(todo) > 2:
         fetch([job[0] for job in todo])
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            computed = dict(zip((job[0].file_id for job in todo),
-                                progress(pool.map(_variants_worker, todo), desc="Encoding changed copies",
-                                         unit="img", total=len(todo)), strict=True))
+            computed = list(progress(pool.map(_variants_worker, todo), desc="Encoding changed copies",
+                                     unit="img", total=len(todo)))
     else:
-        computed = {job[0].file_id: rec for job, rec in
-                    zip(todo, progress(map(_variants_worker, todo), desc="Encoding changed copies",
-                                       unit="img", total=len(todo)), strict=True)}
-    for job in jobs:
-        records = computed.get(job[0].file_id) or found.get(job[0].file_id) or _variants_worker(job)
-        for t, record in zip(transforms, records, strict=True):
-            results[t.variant].append(record)
-    return {t.variant: EncodingSet(list(entries), results[t.variant]) for t in transforms}
+        computed = list(progress(map(_variants_worker, todo), desc="Encoding changed copies",
+                                 unit="img", total=len(todo)))
+    for i, job, made in zip(todo_at, todo, computed, strict=True):
+        for t, record in zip(job[1], made, strict=True):
+            records[i, t.variant] = record
+    return {t.variant: EncodingSet(list(entries), [records[i, t.variant] for i in range(len(entries))])
+            for t in transforms}

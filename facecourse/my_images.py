@@ -65,7 +65,7 @@ def bystander_message(name: str, n_faces: int, *, own_photo: bool = True) -> str
     )
 
 
-def refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str, *, own_photo: bool = True) -> None:
+def refuse_bystanders(image: np.ndarray, *, params: EncodingParams, name: str, own_photo: bool = True) -> None:
     """Raise :class:`MultipleFacesError` if the photo shows more than one face (detection only).
 
     Detects on the same shrunk copy as :func:`facecourse.faceprints.encode_array`, so both see
@@ -81,7 +81,7 @@ def refuse_bystanders(image: np.ndarray, params: EncodingParams, name: str, *, o
         raise MultipleFacesError(bystander_message(name, len(boxes), own_photo=own_photo))
 
 
-def encode(name: str | Path, params: EncodingParams = DEFAULT_PARAMS) -> FaceRecord:
+def encode(name: str | Path, *, params: EncodingParams = DEFAULT_PARAMS) -> FaceRecord:
     """The faceprint of one of your photos, cached on this machine only.
 
     Raises :class:`~facecourse.errors.MultipleFacesError` for a photo with more than one face,
@@ -95,7 +95,7 @@ def encode(name: str | Path, params: EncodingParams = DEFAULT_PARAMS) -> FaceRec
 
     def compute() -> FaceRecord:
         image = load_rgb(path, name=path.name)
-        refuse_bystanders(image, own, path.name)  # raises before anything is computed or cached
-        return encode_array(image, own, name=path.name, file_id=path.name, sha256=digest)
+        refuse_bystanders(image, params=own, name=path.name)  # raises before anything is computed or cached
+        return encode_array(image, params=own, name=path.name, file_id=path.name, sha256=digest)
 
-    return cached_record(digest, compute, own, file_id=path.name, area=AREA)
+    return cached_record(digest, compute, params=own, file_id=path.name, area=AREA)

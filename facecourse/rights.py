@@ -75,6 +75,7 @@ from .faceprints import (
     EncodingParams,
     cache_path,
     encode_array,
+    encode_checked_entries,
     encode_entries,
     encode_entry,
     require_face,
@@ -387,7 +388,8 @@ class FaceIndex:
             else:
                 known.add(entry.file_id)
                 todo.append(entry)
-        encoded = encode_entries(todo, self.params, manifest=manifest, workers=workers)
+        # checked above (consent, hash, kind), against the same manifest: not checked again
+        encoded = encode_checked_entries(todo, params=self.params, manifest=manifest, workers=workers)
         report.not_acquired = [(e.file_id, why) for e, why in encoded.failures]
         got = encoded.acquired_entries()
         x = encoded.embeddings.astype(np.float32)
@@ -543,13 +545,13 @@ def _as_faceprint(x: Any, params: EncodingParams, *, manifest: Manifest | None =
     manifest photo carries the promise of one consenting person, so only there is the largest kept.
     """
     if isinstance(x, ManifestEntry):
-        return np.asarray(require_face(encode_entry(x, params, manifest=manifest)).encoding, dtype=np.float64)
+        return np.asarray(require_face(encode_entry(x, params=params, manifest=manifest)).encoding, dtype=np.float64)
     arr = np.asarray(x)
     if arr.ndim == 3 and arr.shape[2] in (3, 4):  # an image: no manifest row promises one consenting person
         image = np.ascontiguousarray(arr[..., :3])
         single = dataclasses.replace(params, on_multiple="error")
-        refuse_bystanders(image, single, "the photo", own_photo=False)  # before any faceprint is computed
-        return np.asarray(require_face(encode_array(image, single)).encoding)
+        refuse_bystanders(image, params=single, name="the photo", own_photo=False)  # before any faceprint is computed
+        return np.asarray(require_face(encode_array(image, params=single)).encoding)
     arr = arr.astype(np.float64).reshape(-1) if arr.size == DIM else arr
     if arr.shape != (DIM,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"Expected a photo (a manifest entry or an image array) or a {DIM}-number faceprint; "
@@ -638,7 +640,7 @@ def traces_of(person_id: str, *, params: EncodingParams = DEFAULT_PARAMS,
     photos = [e for e in manifest.photos() if e.person_id == person_id]
     if not photos:
         raise CourseError(f"No photos of '{person_id}' the course may use; person ids look like 'london-007'.")
-    encoded = encode_entries(photos, params, manifest=manifest, workers=1)
+    encoded = encode_entries(photos, params=params, manifest=manifest, workers=1)
     return Traces(encoded.embeddings, tuple(e.sha256 for e in photos), tuple(e.file_id for e in photos))
 
 
@@ -900,12 +902,12 @@ class Sandbox:
                  manifest: Manifest | None = None) -> None:
         # from the real cache, the class cache (FACECOURSE_CLASS_CACHE; not copied into the real
         # cache, so the files may not be there) or computed
-        encoded = encode_entries(entries, params, manifest=manifest)  # loads the manifest once if not given
+        encoded = encode_entries(entries, params=params, manifest=manifest)  # loads the manifest once if not given
         self._previous = os.environ.get("FACECOURSE_CACHE_DIR")
         self.path = Path(tempfile.mkdtemp(prefix="facecourse-sandbox-"))
         os.environ["FACECOURSE_CACHE_DIR"] = str(self.path)
         for entry, record in zip(encoded.entries, encoded.records, strict=True):
-            save_record(cache_path(entry.sha256, params), record)  # same layout, now under the sandbox
+            save_record(cache_path(entry.sha256, params=params), record)  # same layout, now under the sandbox
         self.copied = len(encoded.records)
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ from facecourse.classcache_build import Job
 from facecourse.degrade import Degradation
 from facecourse.errors import ConsentRevokedError
 from facecourse.faceprints import DEFAULT_PARAMS, EncodingParams
-from facecourse.manifest import load_manifest
+from facecourse.manifest import Manifest, ManifestEntry, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 PERSON = "london-003"
@@ -81,9 +81,9 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = faceprints.encode_array
 
-    def spy(image, params=DEFAULT_PARAMS, **kw):
+    def spy(image, *, params=DEFAULT_PARAMS, **kw):
         calls.append(kw.get("name", "?"))
-        return real(image, params, **kw)
+        return real(image, params=params, **kw)
 
     monkeypatch.setattr(faceprints, "encode_array", spy)
     return calls
@@ -123,6 +123,44 @@ def test_students_read_the_class_cache_and_write_only_their_own(class_cache, com
     assert len(blurred[BLUR.variant].records) == 2
     # the build made every file read-only for everyone
     assert all(not (p.stat().st_mode & 0o222) for p in folder.rglob("*") if p.is_file())
+
+
+def test_the_class_cache_checks_consent_against_the_callers_manifest(class_cache, computed,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: with a class cache set, its consent check read the manifest itself (a second read per
+    call chain, until the files changed); now it uses the manifest the encoder was given."""
+    folder, jobs = class_cache
+    before = class_state(folder)
+    made: list[int] = []
+    checked: list[str] = []
+    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
+
+    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
+        made.append(1)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_check(self: Manifest, entry: ManifestEntry) -> None:
+        checked.append(entry.file_id)
+        real_check(self, entry)
+
+    monkeypatch.setattr(Manifest, "__init__", counting_init)
+    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    photos, blurred = jobs[0].entries, jobs[1].entries
+    for call, expected in (
+        (lambda: faceprints.encode_entries(photos, workers=1), photos),
+        (lambda: faceprints.encode_variants(blurred, [BLUR], workers=1), blurred),
+        (lambda: faceprints.encode_entry(photos[0]), photos[:1]),
+    ):
+        monkeypatch.setattr(classcache, "_CONSENT", {})  # no answer kept from an earlier read
+        made.clear()
+        checked.clear()
+        with _no_class_cache_warnings():
+            call()
+        assert len(made) == 1, f"the manifest was read {len(made)} times in one call"
+        assert sorted(checked) == sorted(e.file_id for e in expected)
+    assert computed == []  # every faceprint still came from the class cache
+    assert student_files() == []
+    assert class_state(folder) == before
 
 
 def test_a_tampered_file_is_ignored_with_a_warning_and_recomputed(class_cache, computed) -> None:
@@ -174,12 +212,12 @@ def test_a_stale_class_cache_is_ignored_with_a_warning(class_cache, computed, mo
     classcache._WARNED.clear()
     monkeypatch.setattr(dlib, "__version__", version)
     with _no_class_cache_warnings():
-        faceprints.encode_entry(jobs[0].entries[0], EncodingParams(upsample=1))
+        faceprints.encode_entry(jobs[0].entries[0], params=EncodingParams(upsample=1))
 
 
 def _served(entry) -> bytes | None:
     """The bytes the class cache serves for a photo's default faceprint, or None (refused or missing)."""
-    return classcache.lookup(faceprints.cache_relpath(entry.sha256), DEFAULT_PARAMS, entry.sha256,
+    return classcache.lookup(faceprints.cache_relpath(entry.sha256), entry.sha256, params=DEFAULT_PARAMS,
                              load=lambda f: f.read())
 
 

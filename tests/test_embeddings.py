@@ -213,13 +213,13 @@ def test_jittered_faceprints_are_reproducible(isolated) -> None:
     m = load_manifest()
     entry = m["london-001-neutral"]
     params = faceprints.EncodingParams(num_jitters=2)
-    first = faceprints.encode_entries([entry], params, manifest=m).embeddings[0]
-    faceprints.cache_path(entry.sha256, params).unlink()
+    first = faceprints.encode_entries([entry], params=params, manifest=m).embeddings[0]
+    faceprints.cache_path(entry.sha256, params=params).unlink()
     # Advance the shared encoder's random generator, as a previous jittered encoding would.
     record = faceprints.encode_entry(entry, manifest=m)
     image = np.ascontiguousarray(load_photo(entry, manifest=m))
     shape = fr.pose_predictor_5_point(image, fr._css_to_rect(record.box))
     fr.face_encoder.compute_face_descriptor(image, shape, 2)
-    again = faceprints.encode_entries([entry], params, manifest=m).embeddings[0]
+    again = faceprints.encode_entries([entry], params=params, manifest=m).embeddings[0]
     assert np.array_equal(first, again)
     assert 0 < np.linalg.norm(first - record.encoding) < 0.3  # jitter moves it, but not far

@@ -47,7 +47,7 @@ def test_pipeline_matches_face_recognition_on_the_same_box(entry) -> None:
 
 def test_downscaled_detection_finds_the_same_face_as_full_size(entry) -> None:
     small = faceprints.encode_entry(entry)
-    full = faceprints.encode_array(load_photo(entry), faceprints.EncodingParams(detect_max_side=None))
+    full = faceprints.encode_array(load_photo(entry), params=faceprints.EncodingParams(detect_max_side=None))
     overlap = _iou(small.box, full.box)
     assert overlap > 0.7
     assert np.linalg.norm(_encoding(small) - _encoding(full)) < 0.05  # far below any same-person distance
@@ -68,7 +68,7 @@ def test_cache_is_keyed_by_hash_and_parameters(entry, isolated: Path) -> None:
     again = faceprints.encode_entry(entry)
     assert time.perf_counter() - start < 0.5 and np.array_equal(_encoding(first), _encoding(again))
     jittered = faceprints.EncodingParams(num_jitters=2)
-    assert faceprints.cache_path(entry.sha256, jittered) != path  # other parameters, other entry
+    assert faceprints.cache_path(entry.sha256, params=jittered) != path  # other parameters, other entry
     assert faceprints.cache_path(entry.sha256, variant="blur:sigma=2") != path
 
 
@@ -117,9 +117,9 @@ def test_jittered_faceprints_are_reproducible(entry, isolated: Path) -> None:
     """dlib's jitter uses a random generator inside the encoder; a fresh encoder per photo fixes it."""
     image = load_photo(entry)
     params = faceprints.EncodingParams(num_jitters=3)
-    first = faceprints.encode_array(image, params)
-    faceprints.encode_array(load_photo(load_manifest()["london-002-neutral"]), params)  # disturb the state
-    again = faceprints.encode_array(image, params)
+    first = faceprints.encode_array(image, params=params)
+    faceprints.encode_array(load_photo(load_manifest()["london-002-neutral"]), params=params)  # disturb the state
+    again = faceprints.encode_array(image, params=params)
     assert np.array_equal(_encoding(first), _encoding(again))
     assert not np.array_equal(_encoding(first), _encoding(faceprints.encode_array(image)))  # jitter does something
 
@@ -176,6 +176,8 @@ def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, m
     Before: ``encode_entries`` checked every photo 3 times (its list, ``encode_entry``, ``read_bytes``),
     ``encode_variants`` 3 times and read the manifest again for every photo (its worker), and
     ``load_templates`` checked each template 3 times. Counted here on a cache miss (the photo is read).
+    ``encode_checked_entries`` is for a caller that has just checked (``rights.FaceIndex.enrol``):
+    given that caller's manifest it reads none and checks nothing again.
     """
     from facecourse import landmarks
     from facecourse.degrade import Degradation
@@ -196,20 +198,30 @@ def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, m
     monkeypatch.setattr(Manifest, "__init__", counting_init)
     monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
     # no dlib: the chain up to the pixels is what is counted (the photo is still read and verified)
-    monkeypatch.setattr(faceprints, "encode_array", lambda image, params, **kw: faceprints.FaceRecord(
+    monkeypatch.setattr(faceprints, "encode_array", lambda image, **kw: faceprints.FaceRecord(
         kw["file_id"], kw["sha256"], None, None, None, image.shape[:2], "stand-in"))
-    photos = load_manifest().photos("london_neutral")[:3]
+    m = load_manifest()
+    photos = m.photos("london_neutral")[:3]
     ids = sorted(e.file_id for e in photos)
+    lisa = sorted(e.file_id for e in m.photos("lisa"))
 
-    for call, expected in (
-        (lambda: faceprints.encode_entries(photos, workers=1), ids),
-        (lambda: faceprints.encode_entries(photos, workers=1), ids),  # cache hits: still checked, once
-        (lambda: faceprints.encode_variants(photos, [Degradation("blur", 2)], workers=1), ids),
-        (lambda: faceprints.encode_entry(photos[0]), ids[:1]),
-        (lambda: landmarks.load_templates(photos), sorted(f"{i}-landmarks" for i in ids)),
+    for call, reads, expected in (
+        (lambda: faceprints.encode_entries(photos, workers=1), 1, ids),
+        (lambda: faceprints.encode_entries(photos, workers=1), 1, ids),  # cache hits: still checked, once
+        (lambda: faceprints.encode_entries(photos, params=faceprints.EncodingParams(upsample=1), workers=1,
+                                           manifest=m), 0, ids),
+        (lambda: faceprints.encode_checked_entries(photos, workers=1, manifest=m), 0, []),
+        (lambda: faceprints.encode_checked_entries(photos, params=faceprints.EncodingParams(upsample=2),
+                                                   workers=1, manifest=m), 0, []),  # a cache miss: no check
+        (lambda: faceprints.encode_variants(photos, [Degradation("blur", 2)], workers=1), 1, ids),
+        (lambda: faceprints.encode_variants(photos, [Degradation("blur", 2), Degradation("blur", 3)],
+                                            workers=1), 1, ids),  # one copy cached, one not
+        (lambda: faceprints.encode_entry(photos[0]), 1, ids[:1]),
+        (lambda: faceprints.encode_set("lisa", workers=1), 1, lisa),
+        (lambda: landmarks.load_templates(photos), 1, sorted(f"{i}-landmarks" for i in ids)),
     ):
         made.clear()
         checked.clear()
         call()
-        assert len(made) == 1, f"the manifest was read {len(made)} times in one call"
+        assert len(made) == reads, f"the manifest was read {len(made)} times in one call"
         assert sorted(checked) == expected

@@ -66,7 +66,7 @@ def test_a_photo_with_a_bystander_is_refused_before_any_faceprint(folder: Path, 
                                                                   on_multiple: str) -> None:
     params = faceprints.EncodingParams(on_multiple=on_multiple)
     with pytest.raises(MultipleFacesError) as caught:
-        my_images.encode("two_faces.png", params)
+        my_images.encode("two_faces.png", params=params)
     assert isinstance(caught.value, FaceDetectionError)
     message = str(caught.value)
     assert "Found 2 faces in 'two_faces.png'" in message

@@ -23,7 +23,7 @@ import pytest
 from facecourse import audit, config, faceprints, privacy, rights
 from facecourse.audit import StepClock
 from facecourse.errors import ConsentRevokedError, CourseError, NotInManifestError
-from facecourse.manifest import load_manifest
+from facecourse.manifest import Manifest, ManifestEntry, load_manifest
 from facecourse.rights import FaceIndex
 
 LONDON = [f"london-{i:03d}" for i in range(1, 5)]
@@ -94,6 +94,43 @@ def test_enrolment_records_provenance_from_the_manifest(course) -> None:
     assert {p.collected for p in index.entries} == {"2026-11-26T09:01:00Z"}
     again = index.enrol([m["london-001-neutral"], m["london-001-smiling"]])
     assert again.already_enrolled == ["london-001-neutral"] and again.enrolled == ["london-001-smiling"]
+
+
+def test_enrol_access_and_sandbox_read_the_manifest_once_and_check_each_photo_once(
+        course, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: ``enrol`` checked every photo twice (its own check, which refuses a whole batch before
+    computing anything, then again in ``faceprints.encode_entries``); now the encoder takes its word."""
+    m = course
+    index = FaceIndex.create("test", clock=StepClock(START, timedelta(minutes=1)), seed=0)
+    photos = [m[f"{p}-neutral"] for p in LONDON]
+    ids = sorted(e.file_id for e in photos)
+    probe = m["london-001-smiling"]
+    made: list[int] = []
+    checked: list[str] = []
+    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
+
+    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
+        made.append(1)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_check(self: Manifest, entry: ManifestEntry) -> None:
+        checked.append(entry.file_id)
+        real_check(self, entry)
+
+    monkeypatch.setattr(Manifest, "__init__", counting_init)
+    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    for call, reads, expected in (
+        (lambda: index.enrol(photos), 1, ids),
+        (lambda: index.enrol([e.file_id for e in photos], manifest=m), 0, ids),  # all already enrolled
+        (lambda: rights.subject_access_report(index, probe, reference="SAR-1"), 1, [probe.file_id]),
+        (lambda: rights.Sandbox(photos).close(), 1, ids),
+    ):
+        made.clear()
+        checked.clear()
+        call()
+        assert len(made) == reads, f"the manifest was read {len(made)} times in one call"
+        assert sorted(checked) == expected
+    assert len(index) == len(photos)
 
 
 def test_enrolment_refuses_photos_not_in_the_manifest(course) -> None:
