@@ -94,6 +94,39 @@ def face450_box(face450: Any) -> tuple[int, int, int, int]:
     return find_faces(np.asarray(face450))[0]
 
 
+class ManifestCounter:
+    """How often a call chain reads the manifest and checks a photo's consent (see ``manifest_counter``)."""
+
+    def __init__(self) -> None:
+        self.reads: list[int] = []
+        self.checked: list[str] = []
+
+    def reset(self) -> None:
+        self.reads.clear()
+        self.checked.clear()
+
+
+@pytest.fixture
+def manifest_counter(monkeypatch: pytest.MonkeyPatch) -> ManifestCounter:
+    """Count every ``Manifest`` built (a read of the manifest file) and every consent check, by file id."""
+    from facecourse.manifest import Manifest
+
+    counter = ManifestCounter()
+    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
+
+    def counting_init(self: Manifest, *args: Any, **kwargs: Any) -> None:
+        counter.reads.append(1)
+        real_init(self, *args, **kwargs)
+
+    def counting_check(self: Manifest, entry: Any) -> None:
+        counter.checked.append(entry.file_id)
+        real_check(self, entry)
+
+    monkeypatch.setattr(Manifest, "__init__", counting_init)
+    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    return counter
+
+
 @pytest.fixture(scope="session")
 def images_ready(mirror: Path) -> Path:
     """Make sure the verified images are in the course's image folder (fetched from the mirror)."""

@@ -19,6 +19,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from conftest import ManifestCounter
 from facecourse import classcache, classcache_build, config, faceprints, rights
 from facecourse.__main__ import main
 from facecourse.classcache import ClassCacheWarning
@@ -26,7 +27,7 @@ from facecourse.classcache_build import Job
 from facecourse.degrade import Degradation
 from facecourse.errors import ConsentRevokedError
 from facecourse.faceprints import DEFAULT_PARAMS, EncodingParams
-from facecourse.manifest import Manifest, ManifestEntry, load_manifest
+from facecourse.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 PERSON = "london-003"
@@ -126,25 +127,13 @@ def test_students_read_the_class_cache_and_write_only_their_own(class_cache, com
 
 
 def test_the_class_cache_checks_consent_against_the_callers_manifest(class_cache, computed,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    manifest_counter: ManifestCounter) -> None:
     """Before: with a class cache set, its consent check read the manifest itself (a second read per
     call chain, until the files changed); now it uses the manifest the encoder was given."""
     folder, jobs = class_cache
     before = class_state(folder)
-    made: list[int] = []
-    checked: list[str] = []
-    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
-
-    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
-        made.append(1)
-        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    def counting_check(self: Manifest, entry: ManifestEntry) -> None:
-        checked.append(entry.file_id)
-        real_check(self, entry)
-
-    monkeypatch.setattr(Manifest, "__init__", counting_init)
-    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    made, checked = manifest_counter.reads, manifest_counter.checked
     photos, blurred = jobs[0].entries, jobs[1].entries
     for call, expected in (
         (lambda: faceprints.encode_entries(photos, workers=1), photos),

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import ManifestCounter
 from facecourse import faceprints, metrics
 from facecourse.dataset import load_photo
 from facecourse.errors import ConsentRevokedError
@@ -170,7 +171,8 @@ def test_require_face_keeps_the_detection_error_catchable() -> None:
 # --------------------------------------------------------------------------- one manifest, one consent check
 
 
-def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                manifest_counter: ManifestCounter) -> None:
     """A call chain reads the manifest once and checks each image's consent once.
 
     Before: ``encode_entries`` checked every photo 3 times (its list, ``encode_entry``, ``read_bytes``),
@@ -181,22 +183,8 @@ def test_one_manifest_per_call_and_one_consent_check_per_image(isolated: Path, m
     """
     from facecourse import landmarks
     from facecourse.degrade import Degradation
-    from facecourse.manifest import Manifest
 
-    made: list[int] = []
-    checked: list[str] = []
-    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
-
-    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
-        made.append(1)
-        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    def counting_check(self: Manifest, entry: object) -> None:
-        checked.append(entry.file_id)  # type: ignore[attr-defined]
-        real_check(self, entry)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Manifest, "__init__", counting_init)
-    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    made, checked = manifest_counter.reads, manifest_counter.checked
     # no dlib: the chain up to the pixels is what is counted (the photo is still read and verified)
     monkeypatch.setattr(faceprints, "encode_array", lambda image, **kw: faceprints.FaceRecord(
         kw["file_id"], kw["sha256"], None, None, None, image.shape[:2], "stand-in"))

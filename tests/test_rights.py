@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import ManifestCounter
 from facecourse import audit, config, faceprints, privacy, rights
 from facecourse.audit import StepClock
 from facecourse.errors import ConsentRevokedError, CourseError, NotInManifestError
-from facecourse.manifest import Manifest, ManifestEntry, load_manifest
+from facecourse.manifest import load_manifest
 from facecourse.rights import FaceIndex
 
 LONDON = [f"london-{i:03d}" for i in range(1, 5)]
@@ -97,7 +98,7 @@ def test_enrolment_records_provenance_from_the_manifest(course) -> None:
 
 
 def test_enrol_access_and_sandbox_read_the_manifest_once_and_check_each_photo_once(
-        course, monkeypatch: pytest.MonkeyPatch) -> None:
+        course, monkeypatch: pytest.MonkeyPatch, manifest_counter: ManifestCounter) -> None:
     """Before: ``enrol`` checked every photo twice (its own check, which refuses a whole batch before
     computing anything, then again in ``faceprints.encode_entries``); now the encoder takes its word."""
     m = course
@@ -105,20 +106,7 @@ def test_enrol_access_and_sandbox_read_the_manifest_once_and_check_each_photo_on
     photos = [m[f"{p}-neutral"] for p in LONDON]
     ids = sorted(e.file_id for e in photos)
     probe = m["london-001-smiling"]
-    made: list[int] = []
-    checked: list[str] = []
-    real_init, real_check = Manifest.__init__, Manifest._check_not_revoked
-
-    def counting_init(self: Manifest, *args: object, **kwargs: object) -> None:
-        made.append(1)
-        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    def counting_check(self: Manifest, entry: ManifestEntry) -> None:
-        checked.append(entry.file_id)
-        real_check(self, entry)
-
-    monkeypatch.setattr(Manifest, "__init__", counting_init)
-    monkeypatch.setattr(Manifest, "_check_not_revoked", counting_check)
+    made, checked = manifest_counter.reads, manifest_counter.checked
     for call, reads, expected in (
         (lambda: index.enrol(photos), 1, ids),
         (lambda: index.enrol([e.file_id for e in photos], manifest=m), 0, ids),  # all already enrolled
