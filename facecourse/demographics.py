@@ -301,7 +301,7 @@ def within_group_fmr_curves(scores: Mapping[str, metrics.ComparisonScores],
 
 
 @dataclass(frozen=True)
-class GroupInterval:
+class GroupInterval(metrics.FalseMatchFields):
     """A group's within-group FMR with both intervals: over pairs (Wilson) and over people (bootstrap).
 
     With **no** false match in the group every bootstrap replicate is 0 too, so the bootstrap
@@ -324,27 +324,6 @@ class GroupInterval:
     threshold: float
     n_boot: int
     seed: int
-
-    @property
-    def false_matches(self) -> int:
-        return self.false_match.count
-
-    @property
-    def nonmated_count(self) -> int:
-        return self.false_match.total
-
-    @property
-    def fmr(self) -> float:
-        return self.false_match.value
-
-    @property
-    def fmr_ci(self) -> tuple[float, float]:
-        """The Wilson interval over photo pairs (too narrow: pairs that share a person are not independent)."""
-        return self.false_match.ci
-
-    @property
-    def confidence(self) -> float:
-        return self.false_match.confidence
 
     @property
     def width_ratio(self) -> float:

@@ -67,6 +67,7 @@ __all__ = [
     "DETPoints",
     "ErrorCurves",
     "ErrorRates",
+    "FalseMatchFields",
     "GroupFMR",
     "GroupThreshold",
     "HistogramCounts",
@@ -431,8 +432,42 @@ def _split_by_subject(scores: np.ndarray, i: np.ndarray, j: np.ndarray, mated: n
 # ---------------------------------------------------------------------------------------------
 
 
+class FalseMatchFields:
+    """The FMR's usual names, read from a ``false_match`` :class:`Rate` (a mixin for result types).
+
+    ``false_matches`` and ``nonmated_count`` are the counts, ``fmr`` their ratio, ``fmr_ci`` its
+    Wilson interval and ``confidence`` that interval's level; :class:`ErrorRates`,
+    :class:`GroupFMR` and :class:`facecourse.demographics.GroupInterval` all answer to them.
+
+    >>> GroupFMR("all", "", "", Rate(1, 4)).fmr, GroupFMR("all", "", "", Rate(1, 4)).nonmated_count
+    (0.25, 4)
+    """
+
+    false_match: Rate
+
+    @property
+    def false_matches(self) -> int:
+        return self.false_match.count
+
+    @property
+    def nonmated_count(self) -> int:
+        return self.false_match.total
+
+    @property
+    def fmr(self) -> float:
+        return self.false_match.value
+
+    @property
+    def fmr_ci(self) -> tuple[float, float]:
+        return self.false_match.ci
+
+    @property
+    def confidence(self) -> float:
+        return self.false_match.confidence
+
+
 @dataclass(frozen=True)
-class ErrorRates:
+class ErrorRates(FalseMatchFields):
     """FMR and FNMR at one threshold: two :class:`Rate` objects, with the counts behind them.
 
     ``print(rates)`` shows something like::
@@ -470,20 +505,8 @@ class ErrorRates:
                    Rate(false_non_matches, mated_count, confidence, "FNMR"))
 
     @property
-    def fmr(self) -> float:
-        return self.false_match.value
-
-    @property
     def fnmr(self) -> float:
         return self.false_non_match.value
-
-    @property
-    def false_matches(self) -> int:
-        return self.false_match.count
-
-    @property
-    def nonmated_count(self) -> int:
-        return self.false_match.total
 
     @property
     def false_non_matches(self) -> int:
@@ -494,16 +517,8 @@ class ErrorRates:
         return self.false_non_match.total
 
     @property
-    def fmr_ci(self) -> tuple[float, float]:
-        return self.false_match.ci
-
-    @property
     def fnmr_ci(self) -> tuple[float, float]:
         return self.false_non_match.ci
-
-    @property
-    def confidence(self) -> float:
-        return self.false_match.confidence
 
     def fmr_text(self) -> str:
         """One line about the FMR.
@@ -1165,7 +1180,7 @@ def _subject_pair_counts(subject_index: np.ndarray, n_subjects: int) -> np.ndarr
 
 
 @dataclass(frozen=True)
-class GroupFMR:
+class GroupFMR(FalseMatchFields):
     """FMR among the non-mated pairs of one kind: within a group, across two groups, or overall.
 
     ``kind`` is "within" (both people in ``group_a``, which equals ``group_b``), "across" (one in
@@ -1178,26 +1193,6 @@ class GroupFMR:
     group_a: str
     group_b: str
     false_match: Rate
-
-    @property
-    def false_matches(self) -> int:
-        return self.false_match.count
-
-    @property
-    def nonmated_count(self) -> int:
-        return self.false_match.total
-
-    @property
-    def fmr(self) -> float:
-        return self.false_match.value
-
-    @property
-    def fmr_ci(self) -> tuple[float, float]:
-        return self.false_match.ci
-
-    @property
-    def confidence(self) -> float:
-        return self.false_match.confidence
 
     @property
     def label(self) -> str:
