@@ -174,10 +174,7 @@ def _known_variants() -> dict[str, str]:
         return out
     candidates: list[Any] = []
     for side in (512, None):
-        try:
-            candidates += degrade.conditions_with_low_light(base_side=side)
-        except Exception:  # noqa: BLE001 - labels are a nicety: the standard conditions will do
-            candidates += degrade.conditions(base_side=side)
+        candidates += degrade.conditions_with_low_light(base_side=side)  # the standard ones plus low light
     for c in candidates:
         out[hashlib.sha256(c.variant.encode()).hexdigest()[:16]] = c.variant
     return out
