@@ -148,7 +148,7 @@ def _copy_seeds(root: Path, jobs: Sequence[Job], seeds: Sequence[Path]) -> None:
             continue
         for seed in seeds:
             source = seed / rel
-            if source.is_file() and faceprints._load(source, "", "") is not None:  # readable: copy it
+            if source.is_file() and faceprints.load_record(source, "", "") is not None:  # readable: copy it
                 target.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(target, source.read_bytes())
                 break

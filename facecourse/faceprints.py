@@ -250,7 +250,8 @@ def save_record(path: Path, record: FaceRecord) -> None:
     write_atomic(path, buffer.getvalue())  # atomic: a crash never leaves half a cache file
 
 
-def _load(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None:
+def load_record(path: Path | BinaryIO, file_id: str, sha256: str) -> FaceRecord | None:
+    """Read one faceprint record written by :func:`save_record`; None if the file is damaged."""
     try:
         with np.load(path) as z:
             b = [int(v) for v in z["box"]]
@@ -276,13 +277,13 @@ def lookup(sha256: str, *, params: EncodingParams = DEFAULT_PARAMS, variant: str
     otherwise reads the manifest itself, once per change of the files)."""
     path = cache_path(sha256, params=params, variant=variant, area=area)
     if path.exists():
-        record = _load(path, file_id, sha256)
+        record = load_record(path, file_id, sha256)
         if record is not None:
             return record
     if area != "faceprints":
         return None  # a student's own photos are never looked up in a shared cache
     return classcache.lookup(cache_relpath(sha256, params=params, variant=variant), sha256, params=params,
-                             load=lambda data: _load(data, file_id, sha256), manifest=manifest)
+                             load=lambda data: load_record(data, file_id, sha256), manifest=manifest)
 
 
 def cached_record(sha256: str, compute: Callable[[], FaceRecord], *, params: EncodingParams = DEFAULT_PARAMS,

@@ -12,7 +12,9 @@ it as "a module of this layer may import modules of these layers":
 Every import counts, including one inside a function; and outside the entry points an import of a
 facecourse module inside a function is not allowed at all (there is no cycle to break: a hidden
 import only hides a dependency from a reader). ``python -m facecourse`` may defer its imports, so
-that a command loads only what it needs.
+that a command loads only what it needs. And modules talk through public names: none reaches into
+another's private ones (``faceprints._load``), except the private base modules ``_checks``,
+``_text`` and ``_files``, which are the package's shared vocabulary.
 """
 
 from __future__ import annotations
@@ -115,6 +117,35 @@ def test_no_hidden_imports_inside_functions(module: str) -> None:
     assert not hidden, "\n".join(hidden) + "\nmove it to the top of the module, where a reader sees it"
 
 
+def _private_uses(module: str) -> list[str]:
+    """Uses of another facecourse module's private names (``from .x import _y`` or ``x._y``)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    modules: set[str] = set()  # names bound to facecourse modules by `from . import x` / `from facecourse import x`
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("facecourse")):
+            base = (node.module or "").removeprefix("facecourse").lstrip(".")
+            for alias in node.names:
+                if not base:
+                    modules.add(alias.asname or alias.name)
+                elif alias.name.startswith("_"):
+                    found.append(f"line {node.lineno}: from .{base} import {alias.name}")
+    for node in ast.walk(tree):
+        private = isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+        if (private and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and node.value.id not in LAYERS["base"]):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_no_module_reaches_into_another_modules_private_names(module: str) -> None:
+    """Modules talk through public names; the private base modules (_checks, _text, _files) are the
+    package's shared vocabulary and are imported as modules."""
+    found = _private_uses(module)
+    assert not found, "\n".join(found) + "\nmake the name public (and document it) or move the code"
+
+
 def test_the_layer_test_sees_a_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The AST walk finds top-level, relative, absolute and function-level imports."""
     (tmp_path / "fake.py").write_text(
@@ -123,6 +154,9 @@ def test_the_layer_test_sees_a_violation(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
     assert _imports("fake") == [("faceprints", 1, False), ("plots", 2, False), ("dataset", 3, False),
                                 ("detection", 5, True)]
+    (tmp_path / "peek.py").write_text("from . import faceprints, _text\nfrom .rights import _check_text\n"
+                                      "x = faceprints._load\ny = _text.percent\n", encoding="utf-8")
+    assert _private_uses("peek") == ["line 2: from .rights import _check_text", "line 3: faceprints._load"]
 
 
 def _docstring_map() -> dict[str, tuple[set[str], set[str]]]:
