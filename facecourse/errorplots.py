@@ -18,20 +18,25 @@ also differ in line style and marker, so they can be told apart in grey print.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.axes
+import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import metrics, plots
+from .demographics import GroupInterval
 
 __all__ = [
     "CURVE_COLOURS",
     "DET_TICKS",
     "det_plot",
     "error_rate_plot",
+    "plot_fmr_by_threshold",
+    "plot_interval_comparison",
     "probit_ticks",
     "proportion_plot",
     "rate_label",
@@ -307,18 +312,9 @@ def _finite(values: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-# --- group comparisons (moved from demographics)
-# Figures of facecourse.demographics' numbers (lesson 05). Appended by helper M: this section
-# keeps its own imports so that the rest of the module is untouched.
-
-from collections.abc import Mapping  # noqa: E402  (kept with the section appended here)
-from typing import Any  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .demographics import GroupInterval  # noqa: E402
-
-__all__ += ["plot_fmr_by_threshold", "plot_interval_comparison"]
+# ---------------------------------------------------------------------------------------------
+# Group comparisons: figures of facecourse.demographics' numbers (lesson 05)
+# ---------------------------------------------------------------------------------------------
 
 
 def _group_colours(names: Sequence[str]) -> dict[str, str]:

@@ -28,13 +28,15 @@ import hashlib
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.rcsetup import cycler  # the object matplotlib.cycler names, but typed
+
+from . import _text
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -346,11 +348,9 @@ def draw_face(ax: matplotlib.axes.Axes, image: np.ndarray, box: Sequence[int] | 
         ax.set_title(label, fontsize=9)
 
 
-# --- detection figures (moved from detection)
-
-from collections.abc import Iterable  # noqa: E402  (imports of the section appended here)
-
-from . import _text  # noqa: E402
+# ---------------------------------------------------------------------------------------------
+# Detection figures (lesson 01): face-detection rates under damage, landmark errors
+# ---------------------------------------------------------------------------------------------
 
 #: Which panel of :func:`plot_detection_rates` each kind of condition goes in (darken and low
 #: light share one, so that a clean and a noisy sensor can be compared at the same light level).
