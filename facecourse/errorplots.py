@@ -27,7 +27,7 @@ import matplotlib.ticker
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import metrics, plots
+from . import _text, metrics, plots
 from .demographics import GroupInterval
 
 __all__ = [
@@ -256,7 +256,7 @@ def error_rate_plot(
             if log:
                 lo_ci = np.where(lo_ci > 0, lo_ci, np.nan)
             ax.fill_between(x, lo_ci, hi_ci, step="post", color=colour, alpha=0.2, linewidth=0,
-                            label=f"{label_prefix}{name} {100 * confidence:g}% CI")
+                            label=f"{label_prefix}{name} {_text.confidence_label(confidence)} CI")
     for tm in thresholds_marked:
         ax.axvline(tm, color="black", linestyle=":", linewidth=1)
     ax.set_xlim(*xlim)
@@ -360,7 +360,8 @@ def plot_interval_comparison(rows: Sequence[GroupInterval], title: str) -> Any:
         raise ValueError("plot_interval_comparison: no rows")
     colours = plots.COLOURS
     uniform = len({r.confidence for r in rows}) == 1
-    level = f"{100 * rows[0].confidence:g}% " if uniform else ""  # mixed levels: named on each row instead
+    # one confidence level: named once in the legend; mixed levels: named on each row instead
+    level = f"{_text.confidence_label(rows[0].confidence)} " if uniform else ""
     fig, ax = plt.subplots(figsize=(7, 0.75 * len(rows) + 1.4))
     for k, r in enumerate(rows):
         y = len(rows) - 1 - k
@@ -370,8 +371,12 @@ def plot_interval_comparison(rows: Sequence[GroupInterval], title: str) -> Any:
                     label=label if k == 0 else None, solid_capstyle="butt")
         ax.plot([100 * r.fmr], [y], marker="o", color="black", label="measured FMR" if k == 0 else None)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{r.group} ({r.people} people{'' if uniform else f', {100 * r.confidence:g}% CI'})"
-                        for r in reversed(rows)])
+
+    def row_name(r: GroupInterval) -> str:
+        own_level = "" if uniform else f", {_text.confidence_label(r.confidence)} CI"
+        return f"{r.group} ({r.people} people{own_level})"
+
+    ax.set_yticklabels([row_name(r) for r in reversed(rows)])
     ax.set_xlabel("within-group false match rate (%)")
     ax.set_xlim(left=0)
     ax.legend(fontsize=8, loc="upper right")

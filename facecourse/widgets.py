@@ -146,7 +146,7 @@ class ExplorerState(WidgetState):
         """The exact text of every displayed element, keyed by its ``data-testid`` (see FIELD_IDS)."""
         r = self.rates
         row = r.as_row()
-        conf = f"{100 * r.confidence:g}%"
+        conf = _text.confidence_label(r.confidence)
         flips = {
             "became-false-matches": self.became_false_matches,
             "no-longer-false-matches": self.no_longer_false_matches,
@@ -173,7 +173,7 @@ class ExplorerState(WidgetState):
     def text(self) -> str:
         """The state as plain text (what ``print(state)`` shows)."""
         f = self.fields()
-        conf = f"{100 * self.rates.confidence:g}%"
+        conf = _text.confidence_label(self.rates.confidence)
         lines = [
             f"threshold {f['threshold']} (a pair is declared a match when its distance <= threshold)",
             f"  FMR  {f['fmr']} ({f['false-matches']} of {f['nonmated-count']} non-mated pairs; "
@@ -193,7 +193,7 @@ class ExplorerState(WidgetState):
     def html(self) -> str:
         """The state as HTML; every number sits in an element with a ``data-testid`` attribute."""
         el = field_tags(self.fields())
-        conf = f"{100 * self.rates.confidence:g}%"
+        conf = _text.confidence_label(self.rates.confidence)
         rows = (
             f"<tr><th>FMR (false match rate)</th><td>{el('fmr', 'b')}</td>"
             f"<td>{el('false-matches')} of {el('nonmated-count')} non-mated pairs</td>"
