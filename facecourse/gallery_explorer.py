@@ -71,14 +71,15 @@ MAX_GALLERY = 1e11
 
 
 @dataclass(frozen=True)
-class MeasuredFMR:
+class MeasuredFMR(metrics.FalseMatchFields):
     """A false match rate measured at one threshold: counts, a 95 % interval, and what that interval is.
 
     ``false_match`` holds the counts as a :class:`~facecourse.metrics.Rate` (false matches of
-    non-mated comparisons); ``false_matches``, ``comparisons`` and ``rate`` read it. ``low`` and
-    ``high`` are the ends of the interval the explorer uses, which is usually *not* the Rate's
-    Wilson interval: ``interval`` says in words how it was computed (shown under the numbers),
-    e.g. "people-level bootstrap, 2,000 replicates".
+    non-mated comparisons); ``false_matches``, ``nonmated_count`` and ``fmr`` read it, as in
+    :class:`~facecourse.metrics.GroupFMR`. ``low`` and ``high`` are the ends of the interval the
+    explorer uses, which is usually *not* the Rate's Wilson interval (``fmr_ci``): ``interval``
+    says in words how it was computed (shown under the numbers), e.g. "people-level bootstrap,
+    2,000 replicates".
     """
 
     threshold: float
@@ -91,24 +92,10 @@ class MeasuredFMR:
         if not isinstance(self.false_match, metrics.Rate):
             raise TypeError("false_match must be a metrics.Rate (false matches of comparisons), "
                             f"e.g. metrics.Rate(2, 1000); got {self.false_match!r}")
-        if self.comparisons < 1:
-            raise ValueError(f"comparisons must be at least 1, got {self.comparisons!r}")
+        if self.nonmated_count < 1:
+            raise ValueError(f"need at least 1 non-mated comparison, got {self.nonmated_count!r} comparisons")
         if not (0 <= self.low <= self.high <= 1):
             raise ValueError(f"the interval must satisfy 0 <= low <= high <= 1, got ({self.low!r}, {self.high!r})")
-
-    @property
-    def false_matches(self) -> int:
-        return self.false_match.count
-
-    @property
-    def comparisons(self) -> int:
-        """Non-mated comparisons (photo pairs of two different people)."""
-        return self.false_match.total
-
-    @property
-    def rate(self) -> float:
-        """The measured FMR: false matches / comparisons."""
-        return self.false_match.value
 
     @classmethod
     def from_photos(cls, embeddings: ArrayLike, subject_ids: ArrayLike, thresholds: Sequence[float], *,
@@ -180,9 +167,9 @@ class GalleryState(WidgetState):
         return {
             "threshold": f"{f.threshold:.2f}",
             "gallery-size": f"{self.gallery_size:,.0f}",
-            "fmr": _rate(f.rate),
+            "fmr": _rate(f.fmr),
             "false-matches": f"{f.false_matches:,}",
-            "comparisons": f"{f.comparisons:,}",
+            "comparisons": f"{f.nonmated_count:,}",
             "fmr-band": f"{_rate(f.low)} to {_rate(f.high)}",
             "interval": f.interval,
             "expected": _count(self.expected),
@@ -247,8 +234,8 @@ def gallery_state(fmr: MeasuredFMR, gallery_size: float) -> GalleryState:
     if np.ndim(gallery_size) != 0 or not math.isfinite(float(gallery_size)) or float(gallery_size) < 1:
         raise ValueError(f"gallery_size must be a single number of at least 1, got {gallery_size!r}")
     n = float(gallery_size)
-    expected = [float(deployment.expected_false_candidates(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
-    p = [float(deployment.probability_of_false_candidate(x, n)) for x in (fmr.rate, fmr.low, fmr.high)]
+    expected = [float(deployment.expected_false_candidates(x, n)) for x in (fmr.fmr, fmr.low, fmr.high)]
+    p = [float(deployment.probability_of_false_candidate(x, n)) for x in (fmr.fmr, fmr.low, fmr.high)]
     return GalleryState(fmr, n, expected[0], (expected[1], expected[2]), p[0], (p[1], p[2]))
 
 
@@ -308,7 +295,7 @@ class GalleryExplorer(HeadlessFallback):
                          "band of P": f["p-any-band"]})
         return "\n".join([
             "Gallery-size explorer (interactive in JupyterLab: move the slider, pick a threshold).",
-            f"Threshold {fmr.threshold:.2f}: FMR {_rate(fmr.rate)} ({fmr.false_matches:,} of {fmr.comparisons:,} "
+            f"Threshold {fmr.threshold:.2f}: FMR {_rate(fmr.fmr)} ({fmr.false_matches:,} of {fmr.nonmated_count:,} "
             f"non-mated pairs); band {_rate(fmr.low)} to {_rate(fmr.high)}:",
             f"  {fmr.interval}.",
             _text.table(rows),

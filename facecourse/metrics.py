@@ -437,7 +437,8 @@ class FalseMatchFields:
 
     ``false_matches`` and ``nonmated_count`` are the counts, ``fmr`` their ratio, ``fmr_ci`` its
     Wilson interval and ``confidence`` that interval's level; :class:`ErrorRates`,
-    :class:`GroupFMR` and :class:`facecourse.demographics.GroupInterval` all answer to them.
+    :class:`GroupFMR`, :class:`facecourse.demographics.GroupInterval` and
+    :class:`facecourse.gallery_explorer.MeasuredFMR` all answer to them.
 
     >>> GroupFMR("all", "", "", Rate(1, 4)).fmr, GroupFMR("all", "", "", Rate(1, 4)).nonmated_count
     (0.25, 4)

@@ -95,8 +95,8 @@ def test_from_photos_counts_and_intervals() -> None:
     ids = ["a", "a", "b", "b", "c", "c"]
     # b's second photo 0.45: vs a 0.45 and 0.35 -> 2 more false matches at 0.5: 4 of 12.
     at_05, at_02 = MeasuredFMR.from_photos(emb, ids, (0.5, 0.2), n_boot=200, seed=1)
-    assert (at_05.false_matches, at_05.comparisons) == (4, 12)
-    assert at_05.false_match == metrics.Rate(4, 12, name="FMR") and at_05.rate == 4 / 12
+    assert (at_05.false_matches, at_05.nonmated_count) == (4, 12)
+    assert at_05.false_match == metrics.Rate(4, 12, name="FMR") and at_05.fmr == 4 / 12
     boot = metrics.fmr_bootstrap_by_subject(emb, ids, 0.5, n_boot=200, seed=1)
     assert (at_05.low, at_05.high) == (boot.lo, boot.hi)
     assert "bootstrap" in at_05.interval
